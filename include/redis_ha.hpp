@@ -1,0 +1,16 @@
+#ifndef REDIS_HA_HPP
+#define REDIS_HA_HPP
+
+/// @file
+/// Umbrella header: everything public in redis-ha.
+
+#include <redis_ha/address.hpp>
+#include <redis_ha/connection.hpp>
+#include <redis_ha/connection_config.hpp>
+#include <redis_ha/connection_stats.hpp>
+#include <redis_ha/error.hpp>
+#include <redis_ha/logger.hpp>
+#include <redis_ha/reply.hpp>
+#include <redis_ha/request.hpp>
+
+#endif  // REDIS_HA_HPP

@@ -1,0 +1,34 @@
+#ifndef REDIS_HA_ADDRESS_HPP
+#define REDIS_HA_ADDRESS_HPP
+
+/// @file
+/// `redis_ha::address`: a host name or IP address plus a TCP port.
+
+#include <cstdint>
+#include <string>
+
+namespace redis_ha {
+
+/// Where a Redis server or Sentinel listens. `host` may be a host name
+/// (resolved on every connect) or an IPv4/IPv6 literal.
+struct address {
+  std::string host = "127.0.0.1";  ///< host name or IP literal
+  std::uint16_t port = 6379;       ///< TCP port
+
+  /// `"host:port"` (IPv6 literals in brackets: `"[::1]:6379"`).
+  std::string to_string() const {
+    if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+    return host + ":" + std::to_string(port);
+  }
+
+  /// Equal when host and port are equal.
+  friend bool operator==(const address& a, const address& b) noexcept {
+    return a.port == b.port && a.host == b.host;
+  }
+  /// Not equal.
+  friend bool operator!=(const address& a, const address& b) noexcept { return !(a == b); }
+};
+
+}  // namespace redis_ha
+
+#endif  // REDIS_HA_ADDRESS_HPP

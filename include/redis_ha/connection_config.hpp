@@ -1,0 +1,62 @@
+#ifndef REDIS_HA_CONNECTION_CONFIG_HPP
+#define REDIS_HA_CONNECTION_CONFIG_HPP
+
+/// @file
+/// `redis_ha::connection_config`: credentials, timeouts and limits of one
+/// connection.
+
+#include <redis_ha/logger.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace redis_ha {
+
+/// Settings of a `basic_connection`. Every field has a usable default.
+struct connection_config {
+  /// ACL user for `AUTH user password`; empty means `AUTH password` (or no AUTH).
+  std::string username;
+  /// Password; empty means no `AUTH` is sent.
+  std::string password;
+  /// Database index; `SELECT` is sent when it is not 0.
+  int database = 0;
+  /// Sent as `CLIENT SETNAME` when not empty (visible in `CLIENT LIST`).
+  std::string client_name;
+
+  /// Bound on resolving, TCP connect and the handshake, each phase
+  /// reporting its own timeout error.
+  std::chrono::milliseconds connect_timeout{2000};
+  /// Default per-request timeout (0: none). A request may override it.
+  /// A request that times out completes with `error::request_timeout`; the
+  /// connection stays open (the late reply is discarded).
+  std::chrono::milliseconds request_timeout{0};
+  /// After this long without reading anything, a `PING` is sent
+  /// (0 disables the health check).
+  std::chrono::milliseconds health_check_interval{1000};
+  /// How long the health-check `PING` may stay unanswered before the
+  /// connection is declared dead and closed with `error::health_check_failed`.
+  /// Keep it above the longest command you run (blocking commands such as
+  /// `BLPOP` need a connection with the health check disabled).
+  std::chrono::milliseconds health_check_timeout{1000};
+
+  /// Maximum number of requests queued or awaiting replies; beyond it
+  /// `async_exec` completes with `error::queue_full`.
+  std::size_t max_queued_requests = std::size_t{1} << 20;
+  /// Maximum bytes of requests not yet written; beyond it `error::queue_full`.
+  std::size_t max_queued_bytes = std::size_t{64} << 20;
+  /// Longest accepted bulk string or reply line (Redis's own
+  /// `proto-max-bulk-len` default is 512 MiB). Beyond it the connection is
+  /// closed with `error::reply_too_large`.
+  std::size_t max_bulk_length = std::size_t{512} << 20;
+  /// Deepest accepted array nesting (hiredis 0.14 supports at most 7).
+  /// Beyond it the connection is closed with `error::nesting_too_deep`.
+  int max_nesting_depth = 7;
+
+  /// Where log lines go (none by default).
+  redis_ha::logger logger;
+};
+
+}  // namespace redis_ha
+
+#endif  // REDIS_HA_CONNECTION_CONFIG_HPP

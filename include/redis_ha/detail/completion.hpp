@@ -1,0 +1,107 @@
+#ifndef REDIS_HA_DETAIL_COMPLETION_HPP
+#define REDIS_HA_DETAIL_COMPLETION_HPP
+
+/// @file
+/// Storing an Asio completion handler for later: the handler, a
+/// work-tracking copy of its associated executor (so `run()` does not
+/// return while it is pending), and the Asio rules for invoking it
+/// (`dispatch` from an I/O completion, `post` from an initiating function).
+
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/execution/outstanding_work.hpp>
+#include <asio/post.hpp>
+#include <asio/prefer.hpp>
+
+#include <memory>
+#include <tuple>
+#include <utility>
+
+namespace redis_ha {
+namespace detail {
+
+/// A handler plus its tracked executor. Move-only; invoke once.
+template <class Handler, class IoExecutor>
+class stored_handler {
+ public:
+  stored_handler(Handler&& h, const IoExecutor& io_ex)
+      : handler_(std::move(h)),
+        executor_(asio::prefer(asio::get_associated_executor(handler_, io_ex),
+                               asio::execution::outstanding_work.tracked)) {}
+
+  /// The handler's cancellation slot (may be unconnected).
+  auto cancellation_slot() const noexcept { return asio::get_associated_cancellation_slot(handler_); }
+
+  /// Invokes on the handler's executor, inline when already running there.
+  /// Use from I/O completions only.
+  template <class... Args>
+  void dispatch(Args&&... args) {
+    auto ex = std::move(executor_);
+    asio::dispatch(ex, [h = std::move(handler_), a = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+      std::apply(std::move(h), std::move(a));
+    });
+  }
+
+  /// Invokes later on the handler's executor, never inline. Use when
+  /// completing from inside an initiating function.
+  template <class... Args>
+  void post(Args&&... args) {
+    auto ex = std::move(executor_);
+    asio::post(ex, [h = std::move(handler_), a = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+      std::apply(std::move(h), std::move(a));
+    });
+  }
+
+ private:
+  Handler handler_;
+  std::decay_t<decltype(asio::prefer(std::declval<asio::associated_executor_t<Handler, IoExecutor>>(),
+                                     asio::execution::outstanding_work.tracked))>
+      executor_;
+};
+
+/// Type-erased one-shot completion with signature `void(Args...)`.
+template <class... Args>
+class any_completion {
+ public:
+  any_completion() = default;
+
+  /// Stores `handler`, to run on its associated executor (default `io_ex`).
+  template <class Handler, class IoExecutor>
+  any_completion(Handler&& handler, const IoExecutor& io_ex)
+      : impl_(std::make_unique<impl<std::decay_t<Handler>, IoExecutor>>(std::forward<Handler>(handler), io_ex)) {}
+
+  /// True while a handler is stored.
+  explicit operator bool() const noexcept { return static_cast<bool>(impl_); }
+
+  /// Completes through `dispatch` and empties this object.
+  void dispatch(Args... args) {
+    auto p = std::move(impl_);
+    if (p) p->dispatch(std::move(args)...);
+  }
+  /// Completes through `post` and empties this object.
+  void post(Args... args) {
+    auto p = std::move(impl_);
+    if (p) p->post(std::move(args)...);
+  }
+
+ private:
+  struct base {
+    virtual ~base() = default;
+    virtual void dispatch(Args... args) = 0;
+    virtual void post(Args... args) = 0;
+  };
+  template <class Handler, class IoExecutor>
+  struct impl final : base {
+    impl(Handler&& h, const IoExecutor& ex) : stored(std::move(h), ex) {}
+    void dispatch(Args... args) override { stored.dispatch(std::move(args)...); }
+    void post(Args... args) override { stored.post(std::move(args)...); }
+    stored_handler<Handler, IoExecutor> stored;
+  };
+  std::unique_ptr<base> impl_;
+};
+
+}  // namespace detail
+}  // namespace redis_ha
+
+#endif  // REDIS_HA_DETAIL_COMPLETION_HPP

@@ -1,0 +1,459 @@
+#ifndef REDIS_HA_DETAIL_CONNECTION_IMPL_HPP
+#define REDIS_HA_DETAIL_CONNECTION_IMPL_HPP
+
+/// @file
+/// The I/O shell of `basic_connection`: owns the stream, the timers and the
+/// read/write loops, and drives the sans-I/O `exec_queue` and `resp_reader`.
+/// Shared by pointer with every pending handler, so destroying the public
+/// object while operations are pending is safe.
+
+#include <redis_ha/address.hpp>
+#include <redis_ha/connection_config.hpp>
+#include <redis_ha/connection_stats.hpp>
+#include <redis_ha/detail/completion.hpp>
+#include <redis_ha/detail/exec_queue.hpp>
+#include <redis_ha/detail/resp_reader.hpp>
+#include <redis_ha/error.hpp>
+#include <redis_ha/reply.hpp>
+#include <redis_ha/request.hpp>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/connect.hpp>
+#include <asio/ip/address.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/stream_base.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace redis_ha {
+namespace detail {
+
+/// True when `Stream` has a client-side TLS `async_handshake`.
+template <class Stream, class = void>
+struct has_tls_handshake : std::false_type {};
+template <class Stream>
+struct has_tls_handshake<Stream, std::void_t<decltype(std::declval<Stream&>().async_handshake(
+                                     asio::ssl::stream_base::client, std::declval<void (*)(std::error_code)>()))>>
+    : std::true_type {};
+
+/// The bytes of the handshake pipeline and what each reply means.
+struct handshake_plan {
+  request req;
+  std::vector<error> failure;  // error for a failed reply, per command
+};
+
+/// Builds `AUTH`, `SELECT` and `CLIENT SETNAME` as configured.
+inline handshake_plan make_handshake(const connection_config& cfg) {
+  handshake_plan p;
+  if (!cfg.password.empty()) {
+    if (cfg.username.empty())
+      p.req.push("AUTH", cfg.password);
+    else
+      p.req.push("AUTH", cfg.username, cfg.password);
+    p.failure.push_back(error::auth_failed);
+  }
+  if (cfg.database != 0) {
+    p.req.push("SELECT", cfg.database);
+    p.failure.push_back(error::select_failed);
+  }
+  if (!cfg.client_name.empty()) {
+    p.req.push("CLIENT", "SETNAME", cfg.client_name);
+    p.failure.push_back(error::handshake_failed);
+  }
+  return p;
+}
+
+/// Checks handshake replies; returns the first failure and its message.
+inline std::error_code check_handshake(const handshake_plan& plan, const response& replies, std::string& message) {
+  for (std::size_t i = 0; i < replies.size() && i < plan.failure.size(); ++i) {
+    if (!replies[i].is_error()) continue;
+    message = std::string(replies[i].error_message());
+    auto prefix = replies[i].error_prefix();
+    // A server without a password answers AUTH with "ERR AUTH <password>
+    // called without any password configured": still a credentials problem.
+    if (prefix == "WRONGPASS" || prefix == "NOAUTH" || prefix == "NOPERM") return error::auth_failed;
+    return plan.failure[i];
+  }
+  return {};
+}
+
+template <class Stream>
+class connection_impl : public std::enable_shared_from_this<connection_impl<Stream>> {
+ public:
+  using executor_type = typename Stream::executor_type;
+
+  template <class... StreamArgs>
+  connection_impl(const executor_type& ex, connection_config cfg, StreamArgs&&... args)
+      : ex_(ex),
+        cfg_(std::move(cfg)),
+        stream_(ex, std::forward<StreamArgs>(args)...),
+        resolver_(ex),
+        connect_timer_(ex),
+        deadline_timer_(ex),
+        health_timer_(ex),
+        queue_(queue_limits{cfg_.max_queued_requests, cfg_.max_queued_bytes}),
+        reader_(reader_limits{cfg_.max_bulk_length, cfg_.max_nesting_depth}) {}
+
+  const executor_type& executor() const noexcept { return ex_; }
+  bool is_open() const noexcept { return state_ == state::open; }
+  std::error_code close_reason() const noexcept { return close_reason_; }
+  const connection_stats& stats() const noexcept { return stats_; }
+  const connection_config& config() const noexcept { return cfg_; }
+  const address& remote_address() const noexcept { return remote_; }
+  Stream& stream() noexcept { return stream_; }
+
+  // --- connect -------------------------------------------------------------
+
+  template <class Handler>
+  void start_connect(address addr, Handler&& handler) {
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    any_completion<std::error_code> h(std::forward<Handler>(handler), ex_);
+    if (state_ != state::idle) return h.post(error::already_connected);
+    if (slot.is_connected()) {
+      std::weak_ptr<connection_impl> weak = this->shared_from_this();
+      slot.template emplace<cancel_connect>(cancel_connect{weak});
+    }
+    connect_handler_ = std::move(h);
+    remote_ = std::move(addr);
+    state_ = state::connecting;
+    phase_ = error::resolve_timeout;
+    connect_timer_.expires_after(cfg_.connect_timeout);
+    connect_timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
+      if (!ec && self->state_ == state::connecting) self->close(self->phase_);
+    });
+    std::error_code ec;
+    auto ip = asio::ip::make_address(remote_.host, ec);
+    if (!ec) {
+      std::array<asio::ip::tcp::endpoint, 1> eps{asio::ip::tcp::endpoint(ip, remote_.port)};
+      return on_resolved(eps);
+    }
+    resolver_.async_resolve(remote_.host, std::to_string(remote_.port),
+                            [self = this->shared_from_this()](std::error_code ec, auto results) {
+                              if (self->state_ != state::connecting) return;
+                              if (ec) return self->close(ec);
+                              self->on_resolved(results);
+                            });
+  }
+
+  template <class Handler>
+  void start_exec(const request& req, Handler&& handler) {
+    if (state_ != state::open || req.empty()) {
+      any_completion<std::error_code, response> h(std::forward<Handler>(handler), ex_);
+      return h.post(req.empty() ? error::empty_request : error::not_connected, response{});
+    }
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    auto op = std::make_unique<exec_op<std::decay_t<Handler>>>(std::forward<Handler>(handler), ex_, stats_);
+    op->expected = req.size();
+    auto timeout = req.options().timeout.count() ? req.options().timeout : cfg_.request_timeout;
+    if (timeout.count() > 0) op->deadline = clock::now() + timeout;
+    exec_entry* raw = op.get();
+    exec_queue::entry_ptr entry = std::move(op);
+    if (auto ec = queue_.push(entry, req.payload())) {
+      static_cast<exec_op<std::decay_t<Handler>>*>(entry.get())->post_error(ec);
+      return;
+    }
+    ++stats_.requests;
+    if (slot.is_connected()) {
+      std::weak_ptr<connection_impl> weak = this->shared_from_this();
+      slot.template emplace<cancel_exec>(cancel_exec{weak, raw});
+      static_cast<exec_op<std::decay_t<Handler>>*>(raw)->has_slot = true;
+    }
+    if (raw->deadline < armed_deadline_) arm_deadline(raw->deadline);
+    maybe_write();
+  }
+
+  template <class Handler>
+  void add_close_waiter(Handler&& handler) {
+    any_completion<std::error_code> h(std::forward<Handler>(handler), ex_);
+    if (state_ == state::closed) return h.post(close_reason_);
+    close_waiters_.push_back(std::move(h));
+  }
+
+  /// Closes with `reason`: cancels all I/O, fails every pending request
+  /// and completes the connect and close waiters. Idempotent.
+  void close(std::error_code reason) {
+    if (state_ == state::closed) return;
+    const bool was_connecting = state_ == state::connecting;
+    const bool was_idle = state_ == state::idle;
+    state_ = state::closed;
+    close_reason_ = reason;
+    std::error_code ignored;
+    stream_.lowest_layer().close(ignored);
+    resolver_.cancel();
+    connect_timer_.cancel();
+    deadline_timer_.cancel();
+    health_timer_.cancel();
+    if (!was_idle && reason != asio::error::operation_aborted)
+      cfg_.logger.log(log_level::warning, "redis_ha: connection to {} closed: {}", remote_.to_string(),
+                      reason.message());
+    queue_.fail_all(error::connection_lost, error::connection_closed);
+    if (was_connecting) connect_handler_.dispatch(reason);
+    auto waiters = std::move(close_waiters_);
+    for (auto& w : waiters) w.dispatch(reason);
+  }
+
+ private:
+  enum class state { idle, connecting, open, closed };
+
+  // A pending async_exec: the queue entry carries the handler.
+  template <class Handler>
+  class exec_op final : public exec_entry {
+   public:
+    exec_op(Handler&& h, const executor_type& ex, connection_stats& stats)
+        : handler_(std::move(h), ex), stats_(stats) {}
+    bool has_slot = false;
+    void post_error(std::error_code ec) { handler_.post(ec, response{}); }
+
+   private:
+    void on_complete(std::error_code ec, response replies) override {
+      if (ec == error::request_timeout) ++stats_.timeouts;
+      if (has_slot) handler_.cancellation_slot().clear();
+      handler_.dispatch(ec, std::move(replies));
+    }
+    stored_handler<Handler, executor_type> handler_;
+    connection_stats& stats_;
+  };
+
+  // Internal requests (handshake, health-check PING) call back into us.
+  class internal_op final : public exec_entry {
+   public:
+    using callback = void (connection_impl::*)(std::error_code, response);
+    internal_op(connection_impl* owner, callback cb) : owner_(owner), cb_(cb) {}
+
+   private:
+    void on_complete(std::error_code ec, response replies) override { (owner_->*cb_)(ec, std::move(replies)); }
+    connection_impl* owner_;  // the queue holding this entry belongs to *owner_
+    callback cb_;
+  };
+
+  struct cancel_connect {
+    std::weak_ptr<connection_impl> impl;
+    void operator()(asio::cancellation_type_t type) {
+      if (!(type & asio::cancellation_type::terminal)) return;
+      if (auto p = impl.lock())
+        if (p->state_ == state::connecting) p->close(asio::error::operation_aborted);
+    }
+  };
+
+  struct cancel_exec {
+    std::weak_ptr<connection_impl> impl;
+    exec_entry* entry;
+    void operator()(asio::cancellation_type_t type) {
+      auto p = impl.lock();
+      if (!p || type == asio::cancellation_type::none) return;
+      const bool written_ok = (type & (asio::cancellation_type::terminal | asio::cancellation_type::partial)) !=
+                              asio::cancellation_type::none;
+      p->queue_.cancel(entry, written_ok, asio::error::operation_aborted);
+    }
+  };
+
+  template <class Endpoints>
+  void on_resolved(const Endpoints& endpoints) {
+    phase_ = error::connect_timeout;
+    asio::async_connect(stream_.lowest_layer(), endpoints,
+                        [self = this->shared_from_this()](std::error_code ec, const auto&) {
+                          if (self->state_ != state::connecting) return;
+                          if (ec) return self->close(ec);
+                          self->on_tcp_connected();
+                        });
+  }
+
+  void on_tcp_connected() {
+    std::error_code ignored;
+    stream_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
+    stream_.lowest_layer().set_option(asio::socket_base::keep_alive(true), ignored);
+    phase_ = error::handshake_timeout;
+    if constexpr (has_tls_handshake<Stream>::value) {
+      stream_.async_handshake(asio::ssl::stream_base::client, [self = this->shared_from_this()](std::error_code ec) {
+        if (self->state_ != state::connecting) return;
+        if (ec) return self->close(ec);
+        self->start_handshake();
+      });
+    } else {
+      start_handshake();
+    }
+  }
+
+  void start_handshake() {
+    last_read_ = clock::now();
+    do_read();
+    handshake_ = make_handshake(cfg_);
+    if (handshake_.req.empty()) return on_ready();
+    auto op = std::make_unique<internal_op>(this, &connection_impl::on_handshake);
+    op->expected = handshake_.req.size();
+    exec_queue::entry_ptr entry = std::move(op);
+    (void)queue_.push(entry, handshake_.req.payload());  // an empty queue always has room
+    maybe_write();
+  }
+
+  void on_handshake(std::error_code ec, response replies) {
+    if (ec || state_ != state::connecting) return;  // close() already reported
+    std::string message;
+    if (auto failure = check_handshake(handshake_, replies, message)) {
+      cfg_.logger.log(log_level::error, "redis_ha: handshake with {} failed: {}", remote_.to_string(), message);
+      return close(failure);
+    }
+    on_ready();
+  }
+
+  void on_ready() {
+    state_ = state::open;
+    connect_timer_.cancel();
+    cfg_.logger.log(log_level::debug, "redis_ha: connected to {}", remote_.to_string());
+    arm_health_check();
+    connect_handler_.dispatch(std::error_code{});
+  }
+
+  // --- reading -------------------------------------------------------------
+
+  void do_read() {
+    if (!read_buffer_) read_buffer_ = std::make_unique<char[]>(read_buffer_size);
+    stream_.async_read_some(asio::buffer(read_buffer_.get(), read_buffer_size),
+                            [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+                              self->on_read(ec, n);
+                            });
+  }
+
+  void on_read(std::error_code ec, std::size_t n) {
+    if (state_ == state::closed) return;
+    if (ec) return close(ec);
+    last_read_ = clock::now();
+    stats_.bytes_read += n;
+    if ((ec = reader_.feed(read_buffer_.get(), n))) return close(ec);
+    // Replies are delivered with writes held back, so requests that
+    // handlers start now leave together in one write afterwards.
+    in_delivery_ = true;
+    reply r;
+    while (reader_.next(r, ec)) {
+      ++stats_.replies;
+      if (auto e = queue_.on_reply(std::move(r))) {
+        in_delivery_ = false;
+        return close(e);
+      }
+      if (state_ == state::closed) return;
+    }
+    in_delivery_ = false;
+    if (ec) {
+      cfg_.logger.log(log_level::error, "redis_ha: bad data from {}: {} ({})", remote_.to_string(), ec.message(),
+                      reader_.error_text());
+      return close(ec);
+    }
+    maybe_write();
+    do_read();
+  }
+
+  // --- writing -------------------------------------------------------------
+
+  void maybe_write() {
+    if (write_in_flight_ || in_delivery_ || state_ == state::closed || !queue_.has_unwritten()) return;
+    queue_.take_unwritten(writing_);
+    write_in_flight_ = true;
+    ++stats_.writes;
+    asio::async_write(stream_, asio::buffer(writing_), [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+      self->on_write(ec, n);
+    });
+  }
+
+  void on_write(std::error_code ec, std::size_t n) {
+    write_in_flight_ = false;
+    if (state_ == state::closed) return;
+    if (ec) return close(ec);
+    stats_.bytes_written += n;
+    writing_.clear();
+    maybe_write();
+  }
+
+  // --- timers --------------------------------------------------------------
+
+  void arm_deadline(clock::time_point when) {
+    armed_deadline_ = when;
+    deadline_timer_.expires_at(when);
+    deadline_timer_.async_wait([self = this->shared_from_this(), when](std::error_code ec) {
+      if (ec || self->state_ == state::closed || self->armed_deadline_ != when) return;
+      self->armed_deadline_ = clock::time_point::max();
+      auto next = self->queue_.expire(clock::now());
+      if (next != clock::time_point::max() && self->state_ != state::closed) self->arm_deadline(next);
+    });
+  }
+
+  void arm_health_check() {
+    if (cfg_.health_check_interval.count() <= 0) return;
+    auto period = std::min(cfg_.health_check_interval, cfg_.health_check_timeout) / 2;
+    health_timer_.expires_after(std::max(period, std::chrono::milliseconds(5)));
+    health_timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
+      if (ec || self->state_ != state::open) return;
+      self->on_health_tick();
+    });
+  }
+
+  void on_health_tick() {
+    const auto now = clock::now();
+    if (ping_outstanding_) {
+      if (now - ping_sent_ >= cfg_.health_check_timeout) {
+        cfg_.logger.log(log_level::warning, "redis_ha: {} did not answer PING within {} ms", remote_.to_string(),
+                        cfg_.health_check_timeout.count());
+        return close(error::health_check_failed);
+      }
+    } else if (now - last_read_ >= cfg_.health_check_interval) {
+      auto op = std::make_unique<internal_op>(this, &connection_impl::on_pong);
+      exec_queue::entry_ptr entry = std::move(op);
+      if (!queue_.push(entry, ping_payload())) {
+        ping_outstanding_ = true;
+        ping_sent_ = now;
+        ++stats_.health_pings;
+        maybe_write();
+      }
+    }
+    arm_health_check();
+  }
+
+  void on_pong(std::error_code, response) { ping_outstanding_ = false; }
+
+  static std::string_view ping_payload() noexcept { return "*1\r\n$4\r\nPING\r\n"; }
+
+  static constexpr std::size_t read_buffer_size = 64 * 1024;
+
+  executor_type ex_;
+  connection_config cfg_;
+  Stream stream_;
+  asio::ip::tcp::resolver resolver_;
+  asio::steady_timer connect_timer_;
+  asio::steady_timer deadline_timer_;
+  asio::steady_timer health_timer_;
+  exec_queue queue_;
+  resp_reader reader_;
+
+  state state_ = state::idle;
+  error phase_ = error::resolve_timeout;  // the timeout to report if the connect timer fires
+  address remote_;
+  handshake_plan handshake_;
+  any_completion<std::error_code> connect_handler_;
+  std::vector<any_completion<std::error_code>> close_waiters_;
+  std::error_code close_reason_;
+  connection_stats stats_;
+
+  std::string writing_;
+  bool write_in_flight_ = false;
+  bool in_delivery_ = false;
+  std::unique_ptr<char[]> read_buffer_;
+
+  clock::time_point armed_deadline_ = clock::time_point::max();
+  clock::time_point last_read_{};
+  clock::time_point ping_sent_{};
+  bool ping_outstanding_ = false;
+};
+
+}  // namespace detail
+}  // namespace redis_ha
+
+#endif  // REDIS_HA_DETAIL_CONNECTION_IMPL_HPP

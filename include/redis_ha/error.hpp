@@ -1,0 +1,139 @@
+#ifndef REDIS_HA_ERROR_HPP
+#define REDIS_HA_ERROR_HPP
+
+/// @file
+/// Error codes of redis-ha: `redis_ha::error`, its `std::error_category`
+/// ("redis_ha") and the exception thrown by throwing overloads.
+
+#include <string>
+#include <system_error>
+
+namespace redis_ha {
+
+/// Everything redis-ha itself can report. Errors from the operating system
+/// or from Asio (e.g. `connection_refused`) are passed through unchanged.
+enum class error {
+  // --- protocol -----------------------------------------------------------
+  /// The server sent bytes that are not valid RESP. The connection is closed.
+  protocol_error = 1,
+  /// A bulk string or a reply line exceeded `connection_config::max_bulk_length`.
+  reply_too_large,
+  /// A reply nested arrays deeper than `connection_config::max_nesting_depth`.
+  nesting_too_deep,
+  /// The server sent a reply although no request was waiting for one.
+  unexpected_reply,
+  /// A reply accessor was used on a reply of another type (e.g. `as_integer()` on a bulk string).
+  wrong_reply_type,
+  /// The reply is a Redis error reply (`-ERR ...`); only raised by throwing accessors.
+  server_error,
+
+  // --- connecting ---------------------------------------------------------
+  /// Host name resolution did not finish within `connect_timeout`.
+  resolve_timeout,
+  /// The TCP connection was not established within `connect_timeout`.
+  connect_timeout,
+  /// The handshake (AUTH, SELECT, CLIENT SETNAME) did not finish within `connect_timeout`.
+  handshake_timeout,
+  /// The server rejected the credentials (`WRONGPASS`, `NOAUTH`, invalid password).
+  auth_failed,
+  /// `SELECT <database>` failed (database index out of range).
+  select_failed,
+  /// Another handshake step (e.g. `CLIENT SETNAME`) was refused by the server.
+  handshake_failed,
+  /// `async_connect` was called while the connection is connecting or open.
+  already_connected,
+
+  // --- requests -----------------------------------------------------------
+  /// The connection is not open (never connected, or closed).
+  not_connected,
+  /// The connection closed before the request was written: it never reached
+  /// the server and is safe to send again.
+  connection_closed,
+  /// The connection was lost after the request was written: the server may
+  /// or may not have executed it.
+  connection_lost,
+  /// The request did not complete within its timeout.
+  request_timeout,
+  /// The idle health-check `PING` was not answered in time: the server is hung
+  /// or unreachable. The connection is closed.
+  health_check_failed,
+  /// Too many requests (or bytes) are queued on the connection; see
+  /// `connection_config::max_queued_requests` / `max_queued_bytes`.
+  queue_full,
+  /// The request holds no command.
+  empty_request,
+};
+
+namespace detail {
+
+/// The "redis_ha" error category.
+class error_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "redis_ha"; }
+
+  std::string message(int ev) const override {
+    switch (static_cast<error>(ev)) {
+      case error::protocol_error: return "the server sent malformed RESP data; the connection was closed";
+      case error::reply_too_large: return "a reply exceeded the configured maximum bulk length; the connection was closed";
+      case error::nesting_too_deep: return "a reply exceeded the configured maximum nesting depth; the connection was closed";
+      case error::unexpected_reply: return "the server sent a reply no request was waiting for; the connection was closed";
+      case error::wrong_reply_type: return "the reply has another type than the one requested";
+      case error::server_error: return "the server answered with an error reply";
+      case error::resolve_timeout: return "host name resolution timed out";
+      case error::connect_timeout: return "the TCP connection was not established in time";
+      case error::handshake_timeout: return "the connection handshake (AUTH/SELECT/CLIENT SETNAME) timed out";
+      case error::auth_failed: return "authentication failed: wrong user name or password";
+      case error::select_failed: return "SELECT failed: the database index is invalid";
+      case error::handshake_failed: return "the server refused a handshake command";
+      case error::already_connected: return "the connection is already connecting or open";
+      case error::not_connected: return "the connection is not open";
+      case error::connection_closed: return "the connection closed before the request was sent; it was not executed";
+      case error::connection_lost: return "the connection was lost after the request was sent; its outcome is unknown";
+      case error::request_timeout: return "the request timed out";
+      case error::health_check_failed: return "the server did not answer the health-check PING in time; the connection was closed";
+      case error::queue_full: return "too many requests are queued on the connection";
+      case error::empty_request: return "the request holds no command";
+    }
+    return "unknown redis_ha error";
+  }
+};
+
+}  // namespace detail
+
+/// The category of `redis_ha::error` values. Its name is "redis_ha".
+inline const std::error_category& error_category() noexcept {
+  static const detail::error_category_impl instance;
+  return instance;
+}
+
+/// Makes `std::error_code` from a `redis_ha::error` (found by ADL).
+inline std::error_code make_error_code(error e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+/// Exception thrown by throwing overloads: a `std::system_error` whose
+/// `what()` carries the context (e.g. the address or the server's message).
+class system_error : public std::system_error {
+ public:
+  using std::system_error::system_error;
+};
+
+/// Throws `redis_ha::system_error` when `ec` holds an error.
+inline void throw_if(const std::error_code& ec) {
+  if (ec) throw system_error(ec);
+}
+
+/// Throws `redis_ha::system_error` with `context` prepended to the message.
+inline void throw_if(const std::error_code& ec, const std::string& context) {
+  if (ec) throw system_error(ec, context);
+}
+
+}  // namespace redis_ha
+
+namespace std {
+/// Lets `std::error_code ec = redis_ha::error::...;` compile.
+template <>
+struct is_error_code_enum<redis_ha::error> : true_type {};
+}  // namespace std
+
+#endif  // REDIS_HA_ERROR_HPP
