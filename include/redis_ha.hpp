@@ -5,6 +5,10 @@
 /// Umbrella header: everything public in redis-ha.
 
 #include <redis_ha/address.hpp>
+#include <redis_ha/client.hpp>
+#include <redis_ha/client_config.hpp>
+#include <redis_ha/client_event.hpp>
+#include <redis_ha/command_traits.hpp>
 #include <redis_ha/connection.hpp>
 #include <redis_ha/connection_config.hpp>
 #include <redis_ha/connection_stats.hpp>
@@ -12,5 +16,7 @@
 #include <redis_ha/logger.hpp>
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
+#include <redis_ha/sentinel.hpp>
+#include <redis_ha/sync_client.hpp>
 
 #endif  // REDIS_HA_HPP

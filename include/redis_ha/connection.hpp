@@ -17,6 +17,7 @@
 #include <asio/async_result.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include <functional>
 #include <memory>
 #include <system_error>
 #include <utility>
@@ -116,6 +117,9 @@ class basic_connection {
   ///
   /// The request is copied into the connection's write buffer before this
   /// function returns; it need not outlive the call.
+  /// With a deferred token (`asio::experimental::deferred`), a request
+  /// passed as an lvalue must live until the operation is launched; pass a
+  /// temporary (or `std::move`) and it is stored in the operation instead.
   template <class CompletionToken>
   auto async_exec(const request& req, CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(std::error_code, response)>(
@@ -123,6 +127,15 @@ class basic_connection {
           impl->start_exec(*r, std::move(handler));
         },
         token, impl_, &req);
+  }
+
+  /// As above, taking ownership of a temporary request (safe with deferred
+  /// tokens; moving a request costs no copy of its bytes).
+  template <class CompletionToken>
+  auto async_exec(request&& req, CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(std::error_code, response)>(
+        [](auto handler, std::shared_ptr<impl_type> impl, request r) { impl->start_exec(r, std::move(handler)); },
+        token, impl_, std::move(req));
   }
 
   /// Completes when the connection closes, with the reason (e.g.
@@ -135,6 +148,13 @@ class basic_connection {
         [](auto handler, std::shared_ptr<impl_type> impl) { impl->add_close_waiter(std::move(handler)); }, token,
         impl_);
   }
+
+  /// Receives Pub/Sub messages (`["message", channel, payload]`,
+  /// `["pmessage", pattern, channel, payload]`) after a `SUBSCRIBE` /
+  /// `PSUBSCRIBE` request on this connection. Called on the connection's
+  /// executor. Subscribe with a request whose reply count is the number of
+  /// channels (one confirmation each).
+  void set_push_handler(std::function<void(reply&&)> handler) { impl_->set_push_handler(std::move(handler)); }
 
   /// Closes now. Pending requests complete with `connection_closed` or
   /// `connection_lost`, a pending connect with `operation_aborted`.

@@ -62,6 +62,28 @@ enum class error {
   queue_full,
   /// The request holds no command.
   empty_request,
+
+  // --- high availability -------------------------------------------------
+  /// A write was offered on a connection whose node is not a verified
+  /// master; it was refused locally, without a network round trip.
+  not_master,
+  /// No verified master became available within `failover_budget`.
+  master_unavailable,
+  /// The request was sent but the connection was lost before its reply,
+  /// and it is not idempotent, so it was not resent: it may or may not
+  /// have been executed.
+  outcome_unknown,
+  /// No sentinel answered (each sentinel's own error is in the log and in
+  /// the client's `last_error_detail()`).
+  no_sentinel_reachable,
+  /// Sentinels answered, but none knows the configured master name.
+  master_name_unknown,
+  /// The address Sentinel (or ROLE) named could not be connected to.
+  master_unreachable,
+  /// The node's ROLE is not what was expected (e.g. a replica where a master was announced).
+  role_mismatch,
+  /// The client was closed.
+  client_closed,
 };
 
 namespace detail {
@@ -93,6 +115,14 @@ class error_category_impl final : public std::error_category {
       case error::health_check_failed: return "the server did not answer the health-check PING in time; the connection was closed";
       case error::queue_full: return "too many requests are queued on the connection";
       case error::empty_request: return "the request holds no command";
+      case error::not_master: return "refused locally: a write cannot go to a node that is not a verified master";
+      case error::master_unavailable: return "no verified master became available within the failover budget";
+      case error::outcome_unknown: return "the connection was lost after a non-idempotent request was sent; it may or may not have run";
+      case error::no_sentinel_reachable: return "no sentinel could be reached";
+      case error::master_name_unknown: return "the sentinels do not know this master name";
+      case error::master_unreachable: return "the master named by Sentinel could not be reached";
+      case error::role_mismatch: return "the node's ROLE is not master";
+      case error::client_closed: return "the client was closed";
     }
     return "unknown redis_ha error";
   }

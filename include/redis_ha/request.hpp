@@ -5,11 +5,13 @@
 /// `redis_ha::request`: one or more commands, encoded once, sent in one
 /// write and answered with one `response` (a reply per command).
 
+#include <redis_ha/command_traits.hpp>
 #include <redis_ha/detail/resp_encode.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -20,10 +22,13 @@ namespace redis_ha {
 struct request_options {
   /// Timeout of this request; 0 uses `connection_config::request_timeout`.
   std::chrono::milliseconds timeout{0};
-  /// The caller declares that running this request twice is harmless, so
-  /// the HA client may resend it after a connection loss even when its
-  /// commands are not idempotent by themselves.
-  bool idempotent = false;
+  /// Whether the HA client may resend this request after a connection loss
+  /// that leaves its outcome unknown. Unset: decided by the commands'
+  /// traits (`command_flags::idempotent`). `true`: the caller declares that
+  /// running it twice is harmless. `false`: never resend (e.g. `SET k v NX`
+  /// used as a lock, which the traits table, blind to arguments, would
+  /// classify as a plain idempotent `SET`).
+  std::optional<bool> idempotent;
 };
 
 /// A pipeline of commands. Arguments are encoded as RESP when pushed, so a
@@ -47,7 +52,11 @@ class request {
     detail::append_header(payload_, '*', 1 + sizeof...(Args));
     detail::append_bulk(payload_, command);
     (append_arg(args), ...);
-    ++commands_;
+    if constexpr (sizeof...(Args) > 0) {
+      note(command, first_text(args...), sizeof...(Args));
+    } else {
+      note(command, {}, 0);
+    }
     return *this;
   }
 
@@ -59,7 +68,7 @@ class request {
     detail::append_bulk(payload_, command);
     detail::append_bulk(payload_, key);
     for (const auto& a : args) append_arg(a);
-    ++commands_;
+    note(command, key, 1 + std::size(args));
     return *this;
   }
 
@@ -67,13 +76,34 @@ class request {
   template <class Range>
   request& push_argv(const Range& argv) {
     detail::append_header(payload_, '*', std::size(argv));
-    for (const auto& a : argv) append_arg(a);
-    ++commands_;
+    std::string_view name, first;
+    std::size_t i = 0;
+    for (const auto& a : argv) {
+      append_arg(a);
+      if (i == 0) name = std::string_view(a);
+      if (i == 1) first = std::string_view(a);
+      ++i;
+    }
+    note(name, first, i ? i - 1 : 0);
     return *this;
   }
 
-  /// Number of commands (= number of replies the response will hold).
+  /// Number of commands.
   std::size_t size() const noexcept { return commands_; }
+  /// Number of replies the server sends: one per command, except
+  /// `SUBSCRIBE`-like commands, confirmed once per channel.
+  std::size_t expected_replies() const noexcept { return replies_; }
+  /// True when any command must run on a master (`command_flags::write`,
+  /// which includes unknown commands).
+  bool has_write() const noexcept { return has(flags_any_, command_flags::write); }
+  /// True when resending the request after a connection loss is harmless:
+  /// every command is idempotent by its traits, or the caller said so
+  /// through `options().idempotent`.
+  bool idempotent() const noexcept {
+    return options_.idempotent ? *options_.idempotent : (commands_ > 0 && all_idempotent_);
+  }
+  /// The union of the flags of all commands.
+  command_flags flags() const noexcept { return flags_any_; }
   /// True when no command was pushed.
   bool empty() const noexcept { return commands_ == 0; }
   /// The encoded RESP bytes.
@@ -82,6 +112,9 @@ class request {
   void clear() noexcept {
     payload_.clear();
     commands_ = 0;
+    replies_ = 0;
+    flags_any_ = command_flags::none;
+    all_idempotent_ = true;
   }
 
   /// Per-request settings (timeout, idempotency).
@@ -90,6 +123,23 @@ class request {
   const request_options& options() const noexcept { return options_; }
 
  private:
+  template <class T, class... Rest>
+  static std::string_view first_text(const T& first, const Rest&...) {
+    if constexpr (std::is_convertible_v<const T&, std::string_view>)
+      return std::string_view(first);
+    else
+      return {};
+  }
+
+  // Records one command: its flags and how many replies it produces.
+  void note(std::string_view command, std::string_view first_arg, std::size_t args) {
+    command_flags f = command_traits(command, first_arg);
+    flags_any_ |= f;
+    all_idempotent_ = all_idempotent_ && has(f, command_flags::idempotent);
+    ++commands_;
+    replies_ += has(f, command_flags::pubsub) && args > 0 ? args : 1;
+  }
+
   template <class T>
   void append_arg(const T& value) {
     if constexpr (std::is_convertible_v<const T&, std::string_view>) {
@@ -103,6 +153,9 @@ class request {
 
   std::string payload_;
   std::size_t commands_ = 0;
+  std::size_t replies_ = 0;
+  command_flags flags_any_ = command_flags::none;
+  bool all_idempotent_ = true;
   request_options options_;
 };
 

@@ -41,7 +41,7 @@ class test_entry final : public exec_entry {
 
 exec_entry* push(exec_queue& q, outcome& o, std::string_view payload, std::size_t expected = 1,
                  std::function<void()> then = {}) {
-  exec_queue::entry_ptr e = std::make_unique<test_entry>(o, std::move(then));
+  exec_queue::entry_ptr e(new test_entry(o, std::move(then)));
   e->expected = expected;
   exec_entry* raw = e.get();
   REQUIRE_FALSE(q.push(e, payload));
@@ -83,13 +83,13 @@ TEST_CASE("exec_queue refuses work beyond its limits with queue_full", "[queue]"
   outcome a, b, c;
   push(q, a, "A");
   push(q, b, "B");
-  exec_queue::entry_ptr e = std::make_unique<test_entry>(c);
+  exec_queue::entry_ptr e(new test_entry(c));
   CHECK(q.push(e, "C") == error::queue_full);
   CHECK(e);  // left with the caller
   exec_queue bytes{queue_limits{100, 4}};
   outcome d;
   push(bytes, d, "1234");
-  exec_queue::entry_ptr f = std::make_unique<test_entry>(c);
+  exec_queue::entry_ptr f(new test_entry(c));
   CHECK(bytes.push(f, "5") == error::queue_full);
 }
 

@@ -15,20 +15,32 @@
 #include <asio/prefer.hpp>
 
 #include <memory>
+#include <optional>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace redis_ha {
 namespace detail {
 
-/// A handler plus its tracked executor. Move-only; invoke once.
+/// A handler plus its associated executor, for invoking it later.
+/// Outstanding work is tracked on the handler's executor only when it
+/// differs from the I/O executor: while an operation is pending the
+/// connection itself always has I/O outstanding on its own executor, so
+/// tracking it there would only cost two atomic operations per request.
 template <class Handler, class IoExecutor>
 class stored_handler {
+  using handler_executor = asio::associated_executor_t<Handler, IoExecutor>;
+  using tracked_executor = std::decay_t<decltype(asio::prefer(std::declval<const handler_executor&>(),
+                                                              asio::execution::outstanding_work.tracked))>;
+
  public:
   stored_handler(Handler&& h, const IoExecutor& io_ex)
-      : handler_(std::move(h)),
-        executor_(asio::prefer(asio::get_associated_executor(handler_, io_ex),
-                               asio::execution::outstanding_work.tracked)) {}
+      : handler_(std::move(h)), executor_(asio::get_associated_executor(handler_, io_ex)) {
+    bool same = false;
+    if constexpr (std::is_same_v<handler_executor, IoExecutor>) same = executor_ == io_ex;
+    if (!same) work_.emplace(asio::prefer(executor_, asio::execution::outstanding_work.tracked));
+  }
 
   /// The handler's cancellation slot (may be unconnected).
   auto cancellation_slot() const noexcept { return asio::get_associated_cancellation_slot(handler_); }
@@ -37,8 +49,8 @@ class stored_handler {
   /// Use from I/O completions only.
   template <class... Args>
   void dispatch(Args&&... args) {
-    auto ex = std::move(executor_);
-    asio::dispatch(ex, [h = std::move(handler_), a = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+    auto work = std::move(work_);
+    asio::dispatch(executor_, [h = std::move(handler_), a = std::make_tuple(std::forward<Args>(args)...)]() mutable {
       std::apply(std::move(h), std::move(a));
     });
   }
@@ -47,17 +59,16 @@ class stored_handler {
   /// completing from inside an initiating function.
   template <class... Args>
   void post(Args&&... args) {
-    auto ex = std::move(executor_);
-    asio::post(ex, [h = std::move(handler_), a = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+    auto work = std::move(work_);
+    asio::post(executor_, [h = std::move(handler_), a = std::make_tuple(std::forward<Args>(args)...)]() mutable {
       std::apply(std::move(h), std::move(a));
     });
   }
 
  private:
   Handler handler_;
-  std::decay_t<decltype(asio::prefer(std::declval<asio::associated_executor_t<Handler, IoExecutor>>(),
-                                     asio::execution::outstanding_work.tracked))>
-      executor_;
+  handler_executor executor_;
+  std::optional<tracked_executor> work_;
 };
 
 /// Type-erased one-shot completion with signature `void(Args...)`.

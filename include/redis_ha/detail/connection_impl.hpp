@@ -17,7 +17,9 @@
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
 
+#include <asio/associated_allocator.hpp>
 #include <asio/bind_cancellation_slot.hpp>
+#include <asio/recycling_allocator.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/connect.hpp>
 #include <asio/ip/address.hpp>
@@ -29,6 +31,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -151,26 +154,30 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
       any_completion<std::error_code, response> h(std::forward<Handler>(handler), ex_);
       return h.post(req.empty() ? error::empty_request : error::not_connected, response{});
     }
+    using op_type = exec_op<std::decay_t<Handler>>;
     auto slot = asio::get_associated_cancellation_slot(handler);
-    auto op = std::make_unique<exec_op<std::decay_t<Handler>>>(std::forward<Handler>(handler), ex_, stats_);
-    op->expected = req.size();
+    exec_queue::entry_ptr entry = op_type::create(std::forward<Handler>(handler), ex_, stats_);
+    exec_entry* raw = entry.get();
+    raw->expected = req.expected_replies();
     auto timeout = req.options().timeout.count() ? req.options().timeout : cfg_.request_timeout;
-    if (timeout.count() > 0) op->deadline = clock::now() + timeout;
-    exec_entry* raw = op.get();
-    exec_queue::entry_ptr entry = std::move(op);
+    if (timeout.count() > 0) raw->deadline = clock::now() + timeout;
     if (auto ec = queue_.push(entry, req.payload())) {
-      static_cast<exec_op<std::decay_t<Handler>>*>(entry.get())->post_error(ec);
+      static_cast<op_type*>(entry.get())->post_error(ec);
       return;
     }
     ++stats_.requests;
     if (slot.is_connected()) {
       std::weak_ptr<connection_impl> weak = this->shared_from_this();
       slot.template emplace<cancel_exec>(cancel_exec{weak, raw});
-      static_cast<exec_op<std::decay_t<Handler>>*>(raw)->has_slot = true;
+      static_cast<op_type*>(raw)->has_slot = true;
     }
     if (raw->deadline < armed_deadline_) arm_deadline(raw->deadline);
     maybe_write();
   }
+
+  /// Installs the receiver of Pub/Sub messages (`message` / `pmessage`
+  /// arrays); without one, such a reply closes the connection as unexpected.
+  void set_push_handler(std::function<void(reply&&)> handler) { push_handler_ = std::move(handler); }
 
   template <class Handler>
   void add_close_waiter(Handler&& handler) {
@@ -205,12 +212,36 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
  private:
   enum class state { idle, connecting, open, closed };
 
-  // A pending async_exec: the queue entry carries the handler.
+  // A pending async_exec: the queue entry carries the handler. Allocated
+  // with the handler's associated allocator (Asio's recycling allocator by
+  // default), as Asio allocates its own operations.
   template <class Handler>
   class exec_op final : public exec_entry {
+    using allocator_type = typename std::allocator_traits<
+        asio::associated_allocator_t<Handler, asio::recycling_allocator<void>>>::template rebind_alloc<exec_op>;
+
    public:
-    exec_op(Handler&& h, const executor_type& ex, connection_stats& stats)
-        : handler_(std::move(h), ex), stats_(stats) {}
+    exec_op(Handler&& h, const executor_type& ex, connection_stats& stats, const allocator_type& alloc)
+        : handler_(std::move(h), ex), stats_(stats), alloc_(alloc) {}
+
+    static exec_queue::entry_ptr create(Handler&& h, const executor_type& ex, connection_stats& stats) {
+      allocator_type alloc(asio::get_associated_allocator(h, asio::recycling_allocator<void>()));
+      exec_op* p = std::allocator_traits<allocator_type>::allocate(alloc, 1);
+      try {
+        ::new (static_cast<void*>(p)) exec_op(std::move(h), ex, stats, alloc);
+      } catch (...) {
+        std::allocator_traits<allocator_type>::deallocate(alloc, p, 1);
+        throw;
+      }
+      return exec_queue::entry_ptr(p);
+    }
+
+    void destroy() noexcept override {
+      allocator_type alloc(alloc_);
+      this->~exec_op();
+      std::allocator_traits<allocator_type>::deallocate(alloc, this, 1);
+    }
+
     bool has_slot = false;
     void post_error(std::error_code ec) { handler_.post(ec, response{}); }
 
@@ -222,6 +253,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     }
     stored_handler<Handler, executor_type> handler_;
     connection_stats& stats_;
+    allocator_type alloc_;
   };
 
   // Internal requests (handshake, health-check PING) call back into us.
@@ -289,9 +321,8 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     do_read();
     handshake_ = make_handshake(cfg_);
     if (handshake_.req.empty()) return on_ready();
-    auto op = std::make_unique<internal_op>(this, &connection_impl::on_handshake);
-    op->expected = handshake_.req.size();
-    exec_queue::entry_ptr entry = std::move(op);
+    exec_queue::entry_ptr entry(new internal_op(this, &connection_impl::on_handshake));
+    entry->expected = handshake_.req.expected_replies();
     (void)queue_.push(entry, handshake_.req.payload());  // an empty queue always has room
     maybe_write();
   }
@@ -336,6 +367,11 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     reply r;
     while (reader_.next(r, ec)) {
       ++stats_.replies;
+      if (push_handler_ && is_push(r)) {
+        push_handler_(std::move(r));
+        if (state_ == state::closed) return;
+        continue;
+      }
       if (auto e = queue_.on_reply(std::move(r))) {
         in_delivery_ = false;
         return close(e);
@@ -350,6 +386,12 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     }
     maybe_write();
     do_read();
+  }
+
+  static bool is_push(const reply& r) {
+    if (!r.is_array() || r.size() < 3 || !r[0].is_string()) return false;
+    auto kind = r[0].as_string();
+    return kind == "message" || kind == "pmessage" || kind == "smessage";
   }
 
   // --- writing -------------------------------------------------------------
@@ -405,8 +447,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
         return close(error::health_check_failed);
       }
     } else if (now - last_read_ >= cfg_.health_check_interval) {
-      auto op = std::make_unique<internal_op>(this, &connection_impl::on_pong);
-      exec_queue::entry_ptr entry = std::move(op);
+      exec_queue::entry_ptr entry(new internal_op(this, &connection_impl::on_pong));
       if (!queue_.push(entry, ping_payload())) {
         ping_outstanding_ = true;
         ping_sent_ = now;
@@ -439,6 +480,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
   handshake_plan handshake_;
   any_completion<std::error_code> connect_handler_;
   std::vector<any_completion<std::error_code>> close_waiters_;
+  std::function<void(reply&&)> push_handler_;
   std::error_code close_reason_;
   connection_stats stats_;
 

@@ -31,6 +31,10 @@ class exec_entry {
  public:
   virtual ~exec_entry() = default;
 
+  /// Destroys and frees this entry; an entry allocated with a custom
+  /// allocator (the handler's, as Asio does) overrides it.
+  virtual void destroy() noexcept { delete this; }
+
   /// Replies this entry waits for (one per command).
   std::size_t expected = 1;
   /// When the request times out (`time_point::max()`: never).
@@ -67,10 +71,16 @@ struct queue_limits {
   std::size_t max_bytes = std::size_t{64} << 20;    ///< unwritten bytes
 };
 
+/// Deleter of queue entries: calls `exec_entry::destroy`.
+struct entry_deleter {
+  void operator()(exec_entry* e) const noexcept { e->destroy(); }
+};
+
 /// FIFO of requests on one connection.
 class exec_queue {
  public:
-  using entry_ptr = std::unique_ptr<exec_entry>;
+  /// Owning pointer to an entry.
+  using entry_ptr = std::unique_ptr<exec_entry, entry_deleter>;
 
   /// An empty queue.
   explicit exec_queue(queue_limits limits = {}) : limits_{limits} {}

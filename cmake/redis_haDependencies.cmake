@@ -1,0 +1,13 @@
+# Included by redis_haConfig.cmake (with this directory first on
+# CMAKE_MODULE_PATH). Kept in its own file so that a failing find_dependency(),
+# which return()s, only leaves this file and the config can restore
+# CMAKE_MODULE_PATH before reporting the failure.
+#
+# A consumer that already found these packages keeps its targets: the Find
+# modules here and fmt's config only create targets that do not exist yet.
+include(CMakeFindDependencyMacro)
+find_dependency(Threads)
+find_dependency(hiredis)   # Findhiredis.cmake -> hiredis::hiredis
+find_dependency(Asio)      # FindAsio.cmake    -> asio::asio
+find_dependency(fmt)       # fmt-config.cmake  -> fmt::fmt
+set(_redis_ha_dependencies_found TRUE)

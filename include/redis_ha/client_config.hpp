@@ -1,0 +1,76 @@
+#ifndef REDIS_HA_CLIENT_CONFIG_HPP
+#define REDIS_HA_CLIENT_CONFIG_HPP
+
+/// @file
+/// Configuration of the HA client and of Sentinel discovery.
+
+#include <redis_ha/address.hpp>
+#include <redis_ha/client_event.hpp>
+#include <redis_ha/connection_config.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace redis_ha {
+
+/// How to find the master through Sentinel.
+struct sentinel_config {
+  /// Sentinel addresses. Those learned from `SENTINEL sentinels` are added.
+  std::vector<address> sentinels;
+  /// The name given to the master in `sentinel monitor <name> ...`.
+  std::string master_name = "mymaster";
+  /// Credentials for the sentinels (not for the data nodes).
+  std::string username;
+  /// Password for the sentinels; empty: no AUTH.
+  std::string password;
+  /// Bound on connecting to and querying one sentinel. All sentinels are
+  /// queried concurrently, so a dead or black-holed sentinel costs at most
+  /// this much, never a stall.
+  std::chrono::milliseconds timeout{500};
+  /// Subscribe to every sentinel's failover events (`+switch-master`,
+  /// `+promoted-slave`, ...) to react within milliseconds. A hint only: the
+  /// client also recovers through ROLE checks, `-READONLY`, connection loss
+  /// and health checks when messages are lost.
+  bool watch_events = true;
+};
+
+/// Settings of `basic_client`.
+struct client_config {
+  /// Sentinel mode: used when `sentinel.sentinels` is not empty.
+  redis_ha::sentinel_config sentinel;
+  /// Direct mode (no Sentinel): addresses tried in turn, e.g. one
+  /// Kubernetes Service that balances over every node.
+  std::vector<address> addresses;
+  /// Direct mode: when the node reached says it is a replica, connect to
+  /// the master its `ROLE` names (after `address_map`). When false, the
+  /// client stays on that replica: reads work, writes fail with `not_master`.
+  bool follow_master = true;
+  /// Settings of every data-node connection: credentials, database,
+  /// timeouts, health check, logger.
+  connection_config connection;
+  /// How long a request may wait for a verified master (during a failover
+  /// or before the first connect) before failing with `master_unavailable`.
+  std::chrono::milliseconds failover_budget{10000};
+  /// Most requests that may wait for a master; beyond, `queue_full`.
+  std::size_t max_queued = 100000;
+  /// Shortest and longest delay between resolution attempts (exponential,
+  /// jittered).
+  std::chrono::milliseconds backoff_min{5};
+  /// Longest delay between resolution attempts.
+  std::chrono::milliseconds backoff_max{250};
+  /// How long an announced promotion (`+failover-state-send-slaveof-noone`)
+  /// may hold writes back before the client resolves again by itself.
+  std::chrono::milliseconds promotion_hold{2000};
+  /// Maps every address that Sentinel or ROLE returns before connecting
+  /// (NAT, Docker, port-forwards). Identity when empty.
+  std::function<address(const address&)> address_map;
+  /// Receives state changes, failovers and retries (on the client's executor).
+  std::function<void(const client_event&)> on_event;
+};
+
+}  // namespace redis_ha
+
+#endif  // REDIS_HA_CLIENT_CONFIG_HPP

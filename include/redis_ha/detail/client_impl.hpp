@@ -1,0 +1,487 @@
+#ifndef REDIS_HA_DETAIL_CLIENT_IMPL_HPP
+#define REDIS_HA_DETAIL_CLIENT_IMPL_HPP
+
+/// @file
+/// The state machine of `basic_client`: resolve -> connect -> verify ROLE
+/// -> ready -> (lost | READONLY | Sentinel event) -> resolve. Requests that
+/// find no verified master wait in `waiting_`; the retry rule lives in
+/// `retry_policy.hpp`.
+
+#include <redis_ha/address.hpp>
+#include <redis_ha/client_config.hpp>
+#include <redis_ha/client_event.hpp>
+#include <redis_ha/connection.hpp>
+#include <redis_ha/detail/backoff.hpp>
+#include <redis_ha/detail/completion.hpp>
+#include <redis_ha/detail/retry_policy.hpp>
+#include <redis_ha/detail/role.hpp>
+#include <redis_ha/error.hpp>
+#include <redis_ha/request.hpp>
+#include <redis_ha/sentinel.hpp>
+
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace redis_ha {
+namespace detail {
+
+template <class Stream>
+class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
+ public:
+  using executor_type = typename Stream::executor_type;
+  using connection_type = basic_connection<Stream>;
+
+  client_impl(const executor_type& ex, client_config cfg)
+      : ex_(ex),
+        cfg_(std::move(cfg)),
+        backoff_(cfg_.backoff_min, cfg_.backoff_max),
+        retry_timer_(ex),
+        budget_timer_(ex),
+        hold_timer_(ex) {
+    if (!cfg_.sentinel.sentinels.empty())
+      sentinel_ = std::make_unique<basic_sentinel<Stream>>(ex_, cfg_.sentinel, cfg_.address_map, log());
+  }
+
+  const executor_type& executor() const noexcept { return ex_; }
+  bool ready() const noexcept { return master_ && master_->is_open() && verified_master_; }
+  std::optional<address> master() const {
+    if (ready()) return master_addr_;
+    return std::nullopt;
+  }
+  const client_stats& stats() const noexcept { return stats_; }
+  const std::string& last_error_detail() const noexcept { return last_detail_; }
+
+  void start() {
+    asio::post(ex_, [self = this->shared_from_this()] { self->ensure_connecting(); });
+  }
+
+  template <class Handler>
+  void start_exec(request req, Handler&& handler) {
+    auto p = std::make_unique<pending>();
+    p->req = std::move(req);
+    p->handler = any_completion<std::error_code, response>(std::forward<Handler>(handler), ex_);
+    ++stats_.requests;
+    if (closed_) return finish(std::move(p), error::client_closed, {}, true);
+    if (p->req.empty()) return finish(std::move(p), error::empty_request, {}, true);
+    if (can_send()) return send(std::move(p));
+    enqueue(std::move(p), true);
+  }
+
+  template <class Handler>
+  void start_wait_ready(Handler&& handler) {
+    any_completion<std::error_code> h(std::forward<Handler>(handler), ex_);
+    if (closed_) return h.post(error::client_closed);
+    if (ready()) return h.post(std::error_code{});
+    ready_waiters_.push_back({std::move(h), clock::now() + cfg_.failover_budget});
+    arm_budget(ready_waiters_.back().deadline);
+    ensure_connecting();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    retry_timer_.cancel();
+    budget_timer_.cancel();
+    hold_timer_.cancel();
+    if (sentinel_) sentinel_->close();
+    if (master_) master_->close();
+    for (auto& c : retiring_) c->close();
+    retiring_.clear();
+    fail_waiting(error::client_closed);
+  }
+
+ private:
+  struct pending {
+    request req;
+    any_completion<std::error_code, response> handler;
+    clock::time_point deadline = clock::time_point::max();
+  };
+  using pending_ptr = std::unique_ptr<pending>;
+
+  struct ready_waiter {
+    any_completion<std::error_code> handler;
+    clock::time_point deadline;
+  };
+
+  const redis_ha::logger& log() const noexcept { return cfg_.connection.logger; }
+
+  void emit(client_event::kind k, const address& node = {}, std::error_code ec = {}, std::string detail = {},
+            const address& previous = {}, std::chrono::milliseconds unavailable = {}) {
+    if (!cfg_.on_event) return;
+    client_event ev;
+    ev.type = k;
+    ev.node = node;
+    ev.previous = previous;
+    ev.ec = ec;
+    ev.detail = std::move(detail);
+    ev.unavailable = unavailable;
+    cfg_.on_event(ev);
+  }
+
+  address mapped(const address& a) const { return cfg_.address_map ? cfg_.address_map(a) : a; }
+
+  // --- requests --------------------------------------------------------------
+
+  bool can_send() const noexcept { return !hold_ && master_ && master_->is_open(); }
+
+  void send(pending_ptr p) {
+    if (p->req.has_write() && !verified_master_) {
+      ++stats_.refused_not_master;
+      return finish(std::move(p), error::not_master, {}, true);
+    }
+    auto conn = master_;
+    request& r = p->req;  // lives on the heap with *p, which the handler owns
+    conn->async_exec(r, [self = this->shared_from_this(), p = std::move(p), conn](std::error_code ec,
+                                                                                    response resp) mutable {
+      self->on_result(std::move(p), conn, ec, std::move(resp));
+    });
+  }
+
+  void on_result(pending_ptr p, const std::shared_ptr<connection_type>& conn, std::error_code ec, response resp) {
+    auto d = decide(p->req, ec, resp);
+    if (d.failover_signal) {
+      std::error_code why = ec ? ec : std::error_code(error::role_mismatch);
+      on_failover_signal(conn, why, ec ? ec.message() : "the node answered -READONLY");
+    }
+    if (d.what == retry_decision::action::complete) return finish(std::move(p), d.ec, std::move(resp), false);
+    if (closed_) return finish(std::move(p), error::client_closed, {}, false);
+    ++stats_.retries;
+    emit(client_event::kind::retry, master_addr_, ec);
+    if (can_send()) return send(std::move(p));
+    enqueue(std::move(p), false);
+  }
+
+  void enqueue(pending_ptr p, bool from_initiation) {
+    if (waiting_.size() >= cfg_.max_queued) return finish(std::move(p), error::queue_full, {}, from_initiation);
+    if (p->deadline == clock::time_point::max()) p->deadline = clock::now() + cfg_.failover_budget;
+    arm_budget(p->deadline);
+    waiting_.push_back(std::move(p));
+    ensure_connecting();
+  }
+
+  void finish(pending_ptr p, std::error_code ec, response resp, bool post) {
+    if (ec) {
+      ++stats_.failed;
+      if (ec == error::outcome_unknown || ec == error::master_unavailable || ec == error::not_master ||
+          ec == error::no_sentinel_reachable || ec == error::master_name_unknown)
+        emit(client_event::kind::request_failed, master_addr_, ec);
+    } else {
+      ++stats_.succeeded;
+    }
+    if (post)
+      p->handler.post(ec, std::move(resp));
+    else
+      p->handler.dispatch(ec, std::move(resp));
+  }
+
+  void flush() {
+    while (!waiting_.empty() && can_send()) {
+      auto p = std::move(waiting_.front());
+      waiting_.pop_front();
+      send(std::move(p));
+    }
+  }
+
+  void fail_waiting(std::error_code ec) {
+    auto all = std::move(waiting_);
+    waiting_.clear();
+    for (auto& p : all) finish(std::move(p), ec, {}, false);
+    auto waiters = std::move(ready_waiters_);
+    ready_waiters_.clear();
+    for (auto& w : waiters) w.handler.dispatch(ec);
+  }
+
+  // --- the budget ------------------------------------------------------------
+
+  void arm_budget(clock::time_point when) {
+    if (when >= budget_armed_) return;
+    budget_armed_ = when;
+    budget_timer_.expires_at(when);
+    budget_timer_.async_wait([self = this->shared_from_this(), when](std::error_code ec) {
+      if (ec || self->closed_ || self->budget_armed_ != when) return;
+      self->budget_armed_ = clock::time_point::max();
+      self->expire_waiting();
+    });
+  }
+
+  // The error a request that waited too long gets: the resolution error
+  // when it explains the wait, else master_unavailable.
+  std::error_code budget_error() const {
+    if (last_error_ == error::no_sentinel_reachable || last_error_ == error::master_name_unknown)
+      return last_error_;
+    return error::master_unavailable;
+  }
+
+  void expire_waiting() {
+    const auto now = clock::now();
+    clock::time_point next = clock::time_point::max();
+    std::deque<pending_ptr> keep;
+    std::vector<pending_ptr> expired;
+    for (auto& p : waiting_) {
+      if (p->deadline <= now)
+        expired.push_back(std::move(p));
+      else {
+        next = std::min(next, p->deadline);
+        keep.push_back(std::move(p));
+      }
+    }
+    waiting_.swap(keep);
+    std::vector<ready_waiter> late;
+    for (auto it = ready_waiters_.begin(); it != ready_waiters_.end();) {
+      if (it->deadline <= now) {
+        late.push_back(std::move(*it));
+        it = ready_waiters_.erase(it);
+      } else {
+        next = std::min(next, it->deadline);
+        ++it;
+      }
+    }
+    if (!expired.empty() || !late.empty())
+      log().log(log_level::error, "redis_ha: no verified master within {} ms: {} request(s) failed; last error: {}",
+                cfg_.failover_budget.count(), expired.size(), last_detail_);
+    const auto ec = budget_error();
+    for (auto& p : expired) finish(std::move(p), ec, {}, false);
+    for (auto& w : late) w.handler.dispatch(ec);
+    if (next != clock::time_point::max()) arm_budget(next);
+  }
+
+  // --- failover signals -------------------------------------------------------
+
+  void on_failover_signal(const std::shared_ptr<connection_type>& conn, std::error_code why, std::string detail) {
+    if (closed_ || conn != master_) return;  // closing, or a connection already given up
+    master_lost(why, std::move(detail));
+  }
+
+  void master_lost(std::error_code why, std::string detail) {
+    if (!master_) return;
+    log().log(log_level::warning, "redis_ha: master {} lost: {}", master_addr_.to_string(), detail);
+    emit(client_event::kind::master_lost, master_addr_, why, detail);
+    retire(std::move(master_));
+    master_.reset();
+    verified_master_ = false;
+    if (!hold_) lost_at_ = clock::now();  // a hold already started the unavailability
+    hold_ = false;
+    hold_timer_.cancel();
+    ensure_connecting();
+  }
+
+  // Stops sending to `conn` and closes it once its in-flight requests had
+  // a moment to finish.
+  void retire(std::shared_ptr<connection_type> conn) {
+    if (!conn || !conn->is_open()) return;
+    retiring_.push_back(conn);
+    auto timer = std::make_shared<asio::steady_timer>(ex_, std::chrono::milliseconds(500));
+    timer->async_wait([self = this->shared_from_this(), conn, timer](std::error_code) {
+      conn->close();
+      auto& r = self->retiring_;
+      r.erase(std::remove(r.begin(), r.end(), conn), r.end());
+    });
+  }
+
+  void on_sentinel_event(const sentinel_event& ev) {
+    if (closed_) return;
+    emit(client_event::kind::failover_hint, ev.node, {}, ev.channel);
+    switch (ev.type) {
+      case sentinel_event::kind::promoting:
+        // The master is about to be replaced: stop writing to it.
+        if (master_ && !hold_) {
+          log().log(log_level::info, "redis_ha: promotion of {} announced; holding writes", ev.node.to_string());
+          hold_ = true;
+          lost_at_ = clock::now();  // writes stop flowing now
+          hold_timer_.expires_after(cfg_.promotion_hold);
+          hold_timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
+            if (ec || !self->hold_ || self->closed_) return;
+            self->master_lost(error::master_unavailable, "promotion announced but not confirmed in time");
+          });
+        }
+        break;
+      case sentinel_event::kind::aborted:
+        if (hold_) {
+          hold_ = false;
+          hold_timer_.cancel();
+          flush();
+        }
+        break;
+      case sentinel_event::kind::promoted:
+      case sentinel_event::kind::switch_master:
+        if (ev.node.host.empty()) break;
+        if (master_ && master_addr_ == ev.node) {
+          hold_ = false;
+          hold_timer_.cancel();
+          flush();
+          break;
+        }
+        // Go straight to the announced master (ROLE still decides).
+        if (master_) {
+          if (!hold_) lost_at_ = clock::now();
+          emit(client_event::kind::master_lost, master_addr_, error::role_mismatch, ev.channel);
+          retire(std::move(master_));
+          master_.reset();
+          verified_master_ = false;
+        }
+        hold_ = false;
+        hold_timer_.cancel();
+        connect_to(ev.node, true);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // --- resolve, connect, verify ------------------------------------------------
+
+  void ensure_connecting() {
+    if (connecting_ || closed_ || master_) return;
+    connecting_ = true;
+    const auto gen = ++generation_;
+    ++stats_.resolutions;
+    if (sentinel_) {
+      sentinel_->async_resolve([self = this->shared_from_this(), gen](std::error_code ec, address a) {
+        if (gen != self->generation_ || self->closed_) return;
+        if (ec) return self->attempt_failed(ec, self->sentinel_->last_error_detail());
+        self->emit(client_event::kind::resolved, a);
+        if (self->cfg_.sentinel.watch_events)
+          self->sentinel_->watch([weak = std::weak_ptr<client_impl>(self)](const sentinel_event& ev) {
+            if (auto s = weak.lock()) s->on_sentinel_event(ev);
+          });
+        self->verify(a, gen, 0);
+      });
+      return;
+    }
+    if (cfg_.addresses.empty()) return attempt_failed(error::master_unreachable, "no address configured");
+    const address a = mapped(cfg_.addresses[next_address_++ % cfg_.addresses.size()]);
+    emit(client_event::kind::resolved, a);
+    verify(a, gen, 0);
+  }
+
+  // Abandons any attempt in progress and connects to `a` now.
+  void connect_to(const address& a, bool from_hint) {
+    if (closed_) return;
+    connecting_ = true;
+    retry_timer_.cancel();
+    const auto gen = ++generation_;
+    if (from_hint) backoff_.reset();
+    verify(a, gen, 0);
+  }
+
+  void verify(const address& a, std::uint64_t gen, int hops) {
+    auto conn = std::make_shared<connection_type>(ex_, cfg_.connection);
+    conn->async_connect(a, [self = this->shared_from_this(), conn, a, gen, hops](std::error_code ec) {
+      if (gen != self->generation_ || self->closed_) return conn->close();
+      if (ec) {
+        const error e = ec == error::auth_failed ? error::auth_failed : error::master_unreachable;
+        return self->attempt_failed(make_error_code(e), a.to_string() + ": " + ec.message());
+      }
+      ++self->stats_.connects;
+      self->emit(client_event::kind::connected, a);
+      request role;
+      role.push("ROLE");
+      conn->async_exec(role, [self, conn, a, gen, hops](std::error_code ec, response r) {
+        if (gen != self->generation_ || self->closed_) return conn->close();
+        if (ec) return self->attempt_failed(error::master_unreachable, a.to_string() + ": ROLE: " + ec.message());
+        auto info = parse_role(r.at(0));
+        if (info.role == role_info::kind::master) return self->install(conn, a, true);
+        const bool direct = !self->sentinel_;
+        if (info.role == role_info::kind::replica && direct && self->cfg_.follow_master && hops < 3) {
+          conn->close();
+          const address next = self->mapped(info.master);
+          self->log().log(log_level::info, "redis_ha: {} is a replica of {}; following", a.to_string(),
+                          next.to_string());
+          return self->verify(next, gen, hops + 1);
+        }
+        if (info.role == role_info::kind::replica && direct && !self->cfg_.follow_master)
+          return self->install(conn, a, false);
+        conn->close();
+        self->attempt_failed(error::role_mismatch,
+                             a.to_string() + " answered ROLE " + (r.empty() ? std::string("?") : r[0].to_string()));
+      });
+    });
+  }
+
+  void attempt_failed(std::error_code ec, std::string detail) {
+    connecting_ = false;
+    last_error_ = ec;
+    last_detail_ = std::move(detail);
+    emit(client_event::kind::resolve_failed, {}, ec, last_detail_);
+    log().log(log_level::warning, "redis_ha: no verified master yet ({}): {}", ec.message(), last_detail_);
+    if (ec == error::master_name_unknown || ec == error::auth_failed) fail_waiting(ec);  // configuration errors
+    const auto delay = backoff_.next();
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([self = this->shared_from_this()](std::error_code e) {
+      if (!e && !self->closed_) self->ensure_connecting();
+    });
+  }
+
+  void install(const std::shared_ptr<connection_type>& conn, const address& a, bool is_master) {
+    connecting_ = false;
+    backoff_.reset();
+    last_error_.clear();
+    const bool changed = had_master_ && previous_master_ != a;
+    master_ = conn;
+    master_addr_ = a;
+    verified_master_ = is_master;
+    hold_ = false;
+    hold_timer_.cancel();
+    if (is_master) emit(client_event::kind::role_verified, a);
+    if (changed) {
+      ++stats_.master_changes;
+      auto unavailable = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - lost_at_);
+      log().log(log_level::warning, "redis_ha: master changed {} -> {} (writes waited {} ms)",
+                previous_master_.to_string(), a.to_string(), unavailable.count());
+      emit(client_event::kind::master_changed, a, {}, {}, previous_master_, unavailable);
+    }
+    had_master_ = true;
+    previous_master_ = a;
+    std::weak_ptr<client_impl> weak = this->shared_from_this();
+    conn->async_wait_closed([weak, conn](std::error_code ec) {
+      if (auto self = weak.lock()) self->on_failover_signal(conn, ec, "connection closed: " + ec.message());
+    });
+    flush();
+    auto waiters = std::move(ready_waiters_);
+    ready_waiters_.clear();
+    for (auto& w : waiters) w.handler.dispatch(std::error_code{});
+  }
+
+  executor_type ex_;
+  client_config cfg_;
+  std::unique_ptr<basic_sentinel<Stream>> sentinel_;
+  backoff backoff_;
+  asio::steady_timer retry_timer_;
+  asio::steady_timer budget_timer_;
+  asio::steady_timer hold_timer_;
+  clock::time_point budget_armed_ = clock::time_point::max();
+
+  std::shared_ptr<connection_type> master_;
+  address master_addr_;
+  bool verified_master_ = false;
+  bool had_master_ = false;
+  address previous_master_;
+  clock::time_point lost_at_{};
+  std::vector<std::shared_ptr<connection_type>> retiring_;
+
+  std::deque<pending_ptr> waiting_;
+  std::vector<ready_waiter> ready_waiters_;
+  bool connecting_ = false;
+  bool hold_ = false;
+  bool closed_ = false;
+  std::uint64_t generation_ = 0;
+  std::size_t next_address_ = 0;
+  std::error_code last_error_;
+  std::string last_detail_;
+  client_stats stats_;
+};
+
+}  // namespace detail
+}  // namespace redis_ha
+
+#endif  // REDIS_HA_DETAIL_CLIENT_IMPL_HPP

@@ -1,0 +1,55 @@
+#ifndef REDIS_HA_DETAIL_ROLE_HPP
+#define REDIS_HA_DETAIL_ROLE_HPP
+
+/// @file
+/// Reading the reply of `ROLE` (sans-I/O).
+
+#include <redis_ha/address.hpp>
+#include <redis_ha/reply.hpp>
+
+#include <charconv>
+#include <string>
+
+namespace redis_ha {
+namespace detail {
+
+/// What `ROLE` said about a node.
+struct role_info {
+  enum class kind { unknown, master, replica, sentinel };
+  kind role = kind::unknown;
+  /// For a replica: the master it replicates from.
+  address master;
+  /// For a replica: the link state (`connect`, `connecting`, `sync`, `connected`).
+  std::string link_state;
+};
+
+/// Parses `ROLE`'s reply; an error reply or an unexpected shape gives `kind::unknown`.
+inline role_info parse_role(const reply& r) {
+  role_info info;
+  if (!r.is_array() || r.size() == 0 || !r[0].is_string()) return info;
+  auto name = r[0].as_string();
+  if (name == "master") {
+    info.role = role_info::kind::master;
+  } else if (name == "slave" && r.size() >= 4 && r[1].is_string() && r[2].is_integer()) {
+    info.role = role_info::kind::replica;
+    info.master = address{std::string(r[1].as_string()), static_cast<std::uint16_t>(r[2].as_integer())};
+    if (r[3].is_string()) info.link_state = std::string(r[3].as_string());
+  } else if (name == "sentinel") {
+    info.role = role_info::kind::sentinel;
+  }
+  return info;
+}
+
+/// Parses a decimal port; returns false when it is not one.
+inline bool parse_port(std::string_view text, std::uint16_t& port) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value == 0 || value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+}  // namespace detail
+}  // namespace redis_ha
+
+#endif  // REDIS_HA_DETAIL_ROLE_HPP

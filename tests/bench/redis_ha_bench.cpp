@@ -1,0 +1,136 @@
+// redis_ha_bench: benchmark programs that print a table and, as the last
+// line, one JSON object. Not a test: nothing here asserts on speed.
+//
+//   redis_ha_bench throughput --port P [--seconds S] [--rounds R] [--pin CPU]
+//   redis_ha_bench failover [--runs N] [--mode kill|graceful|both] [--observe-ms MS] [--verbose 1]
+//
+// For comparable figures on a small machine pin both processes, e.g.
+//   taskset -c 0 redis-server --port 6390 --save '' &
+//   redis_ha_bench throughput --port 6390 --pin 1
+#include "failover.hpp"
+#include "throughput.hpp"
+
+#include <fmt/format.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+void pin_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) fmt::print(stderr, "warning: cannot pin to CPU {}\n", cpu);
+}
+
+int usage() {
+  fmt::print(stderr,
+             "usage: redis_ha_bench throughput --port P [--seconds S] [--rounds R] [--pin CPU] [--only CASE]\n"
+             "  Runs SET (16-byte value) on one connection against 127.0.0.1:P and prints a table;\n"
+             "  the last line is a JSON object of median ops/s.\n"
+             "usage: redis_ha_bench failover [--runs N] [--mode kill|graceful|both] [--observe-ms MS] [--verbose 1]\n"
+             "  Per run (N per mode, default 5), starts a fresh 1 master + 2 replicas + 3 sentinels topology on\n"
+             "  127.0.0.1, writes through redis_ha::client every 5 ms, SIGKILLs the master (kill) or sends\n"
+             "  SENTINEL FAILOVER (graceful) and prints a table; the last line is a JSON object of medians.\n");
+  return 2;
+}
+
+int throughput(const std::map<std::string, std::string>& args) {
+  bench::throughput_options opt;
+  if (!args.count("port")) return usage();
+  opt.port = static_cast<std::uint16_t>(std::stoi(args.at("port")));
+  if (args.count("seconds")) opt.seconds = std::stod(args.at("seconds"));
+  if (args.count("rounds")) opt.rounds = std::stoi(args.at("rounds"));
+  if (args.count("pin")) pin_to(std::stoi(args.at("pin")));
+
+  struct bench_case {
+    std::string key, what;
+    std::function<double()> run;
+    std::vector<double> samples;
+  };
+  std::vector<bench_case> cases = {
+      {"hiredis_seq_ops_s", "hiredis, one SET at a time", [&] { return bench::run_hiredis(opt, 1); }, {}},
+      {"seq_ops_s", "redis_ha, one SET at a time", [&] { return bench::run_redis_ha(opt, 1, 1); }, {}},
+      {"hiredis_pipe100_ops_s", "hiredis, 100 SETs appended, 100 replies read",
+       [&] { return bench::run_hiredis(opt, 100); }, {}},
+      {"pipe100_ops_s", "redis_ha, requests of 100 SETs", [&] { return bench::run_redis_ha(opt, 1, 100); }, {}},
+      {"conc50_ops_s", "redis_ha, 50 concurrent requesters (auto-pipelining)",
+       [&] { return bench::run_redis_ha(opt, 50, 1); }, {}},
+  };
+  if (args.count("only")) {  // e.g. --only conc50_ops_s, for profiling one case
+    cases.erase(std::remove_if(cases.begin(), cases.end(), [&](auto& c) { return c.key != args.at("only"); }),
+                cases.end());
+    if (cases.empty()) return usage();
+  }
+  // Rounds alternate the baseline and our cases so drift hits both alike.
+  for (int round = 0; round < opt.rounds; ++round)
+    for (auto& c : cases) c.samples.push_back(c.run());
+
+  fmt::print("{:<24} {:<54} {:>12} {:>12} {:>12}\n", "case", "what", "median op/s", "min", "max");
+  std::map<std::string, double> med;
+  for (auto& c : cases) {
+    med[c.key] = median(c.samples);
+    fmt::print("{:<24} {:<54} {:>12.0f} {:>12.0f} {:>12.0f}\n", c.key, c.what, med[c.key],
+               *std::min_element(c.samples.begin(), c.samples.end()),
+               *std::max_element(c.samples.begin(), c.samples.end()));
+  }
+  auto ratio = [&](const char* a, const char* b) { return med.count(a) && med.count(b) ? med[a] / med[b] : 0.0; };
+  const double seq_ratio = ratio("seq_ops_s", "hiredis_seq_ops_s");
+  const double pipe_ratio = ratio("pipe100_ops_s", "hiredis_pipe100_ops_s");
+  const double conc_ratio = ratio("conc50_ops_s", "hiredis_pipe100_ops_s");
+  fmt::print("ratios: seq/hiredis_seq {:.3f} (target >= 0.95), pipe100/hiredis_pipe100 {:.3f} (>= 1.0), "
+             "conc50/hiredis_pipe100 {:.3f} (>= 0.8)\n",
+             seq_ratio, pipe_ratio, conc_ratio);
+  fmt::print(
+      "{{\"seq_ops_s\": {:.0f}, \"hiredis_seq_ops_s\": {:.0f}, \"conc50_ops_s\": {:.0f}, \"pipe100_ops_s\": {:.0f}, "
+      "\"hiredis_pipe100_ops_s\": {:.0f}, \"seq_ratio\": {:.3f}, \"pipe100_ratio\": {:.3f}, \"conc50_ratio\": {:.3f}, "
+      "\"seconds\": {}, \"rounds\": {}}}\n",
+      med["seq_ops_s"], med["hiredis_seq_ops_s"], med["conc50_ops_s"], med["pipe100_ops_s"],
+      med["hiredis_pipe100_ops_s"], seq_ratio, pipe_ratio, conc_ratio, opt.seconds, opt.rounds);
+  return 0;
+}
+
+int failover(const std::map<std::string, std::string>& args) {
+  bench::failover_options opt;
+  if (args.count("runs")) opt.runs = std::stoi(args.at("runs"));
+  if (args.count("observe-ms")) opt.observe_ms = std::stoi(args.at("observe-ms"));
+  if (args.count("verbose")) opt.verbose = args.at("verbose") != "0";
+  const std::string mode = args.count("mode") ? args.at("mode") : "both";
+  if (mode != "kill" && mode != "graceful" && mode != "both") return usage();
+  if (opt.runs < 1) return usage();
+  opt.kill = mode != "graceful";
+  opt.graceful = mode != "kill";
+  return bench::run_failover_bench(opt);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage();
+  std::string mode = argv[1];
+  std::map<std::string, std::string> args;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::strncmp(argv[i], "--", 2) != 0) return usage();
+    args[argv[i] + 2] = argv[i + 1];
+  }
+  try {
+    if (mode == "throughput") return throughput(args);
+    if (mode == "failover") return failover(args);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "redis_ha_bench: {}\n", e.what());
+    return 1;
+  }
+  return usage();
+}
