@@ -12,7 +12,7 @@ namespace redis_ha {
 /// Where a Redis server or Sentinel listens. `host` may be a host name
 /// (resolved on every connect) or an IPv4/IPv6 literal.
 struct address {
-  std::string host = "127.0.0.1";  ///< host name or IP literal
+  std::string host;          ///< host name or IP literal (empty: no address)
   std::uint16_t port = 6379;       ///< TCP port
 
   /// `"host:port"` (IPv6 literals in brackets: `"[::1]:6379"`).

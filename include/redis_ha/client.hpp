@@ -76,7 +76,8 @@ class basic_client {
   /// Completion: `void(std::error_code, response)`. Errors besides those of
   /// `basic_connection::async_exec`: `not_master`, `master_unavailable`,
   /// `outcome_unknown`, `no_sentinel_reachable`, `master_name_unknown`,
-  /// `queue_full`, `client_closed`. Cancellation: not supported (bound the
+  /// `auth_failed`, `queue_full`, `client_closed`, `unsupported_command`
+  /// (subscriber-mode commands: use a dedicated `basic_connection`). Cancellation: not supported (bound the
   /// wait with `request_options::timeout` and `failover_budget`).
   template <class CompletionToken>
   auto async_exec(request req, CompletionToken&& token) {

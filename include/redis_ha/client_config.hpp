@@ -26,9 +26,10 @@ struct sentinel_config {
   std::string username;
   /// Password for the sentinels; empty: no AUTH.
   std::string password;
-  /// Bound on connecting to and querying one sentinel. All sentinels are
-  /// queried concurrently, so a dead or black-holed sentinel costs at most
-  /// this much, never a stall.
+  /// Bound on connecting to one sentinel, and again on querying it. All
+  /// sentinels are queried concurrently, so a dead or black-holed sentinel
+  /// delays discovery by at most twice this, and only when no other
+  /// sentinel answers sooner.
   std::chrono::milliseconds timeout{500};
   /// Subscribe to every sentinel's failover events (`+switch-master`,
   /// `+promoted-slave`, ...) to react within milliseconds. A hint only: the

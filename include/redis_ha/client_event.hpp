@@ -28,8 +28,8 @@ struct client_event {
     request_failed,    ///< a request failed with a failover-related error (`ec`)
   };
   kind type = kind::resolved;
-  address node;
-  address previous;
+  address node{"", 0};      ///< the node concerned (empty host when none)
+  address previous{"", 0};  ///< master_changed: the former master
   std::chrono::milliseconds unavailable{0};
   std::error_code ec;
   std::string detail;

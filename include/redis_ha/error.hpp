@@ -84,6 +84,10 @@ enum class error {
   role_mismatch,
   /// The client was closed.
   client_closed,
+  /// The HA client refuses a command that would take over its shared
+  /// connection (`SUBSCRIBE` and the other subscriber-mode commands): use a
+  /// dedicated `basic_connection` for those.
+  unsupported_command,
 };
 
 namespace detail {
@@ -123,6 +127,7 @@ class error_category_impl final : public std::error_category {
       case error::master_unreachable: return "the master named by Sentinel could not be reached";
       case error::role_mismatch: return "the node's ROLE is not master";
       case error::client_closed: return "the client was closed";
+      case error::unsupported_command: return "subscriber-mode commands need a dedicated connection, not the shared HA client";
     }
     return "unknown redis_ha error";
   }

@@ -24,6 +24,12 @@ using redis_ha::test::redis_node;
 
 namespace {
 
+// A loopback port where nothing listens any more.
+std::uint16_t dead_port() {
+  redis_node gone;
+  return gone.port();
+}
+
 redis_ha::client_config direct(std::uint16_t port) {
   redis_ha::client_config cfg;
   cfg.addresses = {{"127.0.0.1", port}};
@@ -55,6 +61,10 @@ TEST_CASE("sync_client convenience calls and error reporting", "[client][sync]")
   auto r = c.command(ec, "INCR", "h");
   CHECK_FALSE(ec);
   CHECK(r.error_prefix() == "WRONGTYPE");
+  // Subscriber mode would take over the shared connection: refused locally.
+  c.command(ec, "SUBSCRIBE", "news");
+  CHECK(ec == error::unsupported_command);
+  CHECK(c.hget("h", "f") == "x");  // the connection still works
 }
 
 TEST_CASE("one sync_client shared by many threads", "[client][sync]") {
@@ -105,12 +115,7 @@ TEST_CASE("direct mode follows a replica's ROLE to its master", "[client][direct
 }
 
 TEST_CASE("requests fail with master_unavailable once the budget is spent", "[client][budget]") {
-  std::uint16_t dead_port;
-  {
-    redis_node gone;
-    dead_port = gone.port();
-  }
-  auto cfg = direct(dead_port);
+  auto cfg = direct(dead_port());
   cfg.failover_budget = 300ms;
   redis_ha::sync_client c{cfg};
   std::error_code ec;
@@ -145,12 +150,7 @@ TEST_CASE("a hung node: a non-idempotent write in flight gives outcome_unknown, 
 }
 
 TEST_CASE("the client bounds its waiting queue", "[client][budget]") {
-  std::uint16_t dead_port;
-  {
-    redis_node gone;
-    dead_port = gone.port();
-  }
-  auto cfg = direct(dead_port);
+  auto cfg = direct(dead_port());
   cfg.max_queued = 2;
   cfg.failover_budget = 500ms;
   asio::io_context ioc;

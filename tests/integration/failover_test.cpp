@@ -70,52 +70,46 @@ bool saw(background_writer& w, redis_ha::client_event::kind k) {
   return false;
 }
 
-}  // namespace
-
-TEST_CASE("master SIGKILLed: writes resume on the new master without failing", "[failover][kill]") {
+// Writer running; `fault` hits the master (returns the old master's port);
+// the writer must resume on the new master with no failed request. Returns
+// the acknowledged writes missing on the new master.
+template <class Fault>
+std::size_t survive(const char* prefix, Fault fault, redis_ha::client_event::kind expected_event) {
   topology topo;
-  background_writer w(sentinel_config(topo), "kill");
+  background_writer w(sentinel_config(topo), prefix);
   REQUIRE(w.wait_more_acked(50, 10s));
   topo.wait_replicas_in_sync();
-  const auto old_port = topo.kill_master();
+  const std::uint16_t old_port = fault(topo);
   const auto new_port = topo.wait_for_master_change(old_port);
   REQUIRE(w.wait_more_acked(100, 15s));  // resumed
   w.stop();
+  if (topo.data_node_by_port(old_port).paused()) topo.data_node_by_port(old_port).resume();
   check_outcomes(w, true);  // SET is idempotent: resent, never failed
-  CHECK(saw(w, redis_ha::client_event::kind::master_changed));
-  INFO("acknowledged writes missing on the new master: " << missing_writes(w, new_port));
-  CHECK(missing_writes(w, new_port) <= 2);  // asynchronous replication may lose the last one or two
+  CHECK(saw(w, expected_event));
+  const auto missing = missing_writes(w, new_port);
+  INFO("acknowledged writes missing on the new master: " << missing);
+  return missing;
+}
+
+}  // namespace
+
+TEST_CASE("master SIGKILLed: writes resume on the new master without failing", "[failover][kill]") {
+  auto missing = survive("kill", [](topology& t) { return t.kill_master(); },
+                         redis_ha::client_event::kind::master_changed);
+  CHECK(missing <= 2);  // asynchronous replication may lose the last one or two
 }
 
 TEST_CASE("graceful SENTINEL FAILOVER: zero failed requests", "[failover][graceful]") {
-  topology topo;
-  background_writer w(sentinel_config(topo), "graceful");
-  REQUIRE(w.wait_more_acked(50, 10s));
-  topo.wait_replicas_in_sync();
-  const auto old_port = topo.failover();
-  const auto new_port = topo.wait_for_master_change(old_port);
-  REQUIRE(w.wait_more_acked(100, 15s));
-  w.stop();
-  check_outcomes(w, true);
-  CHECK(saw(w, redis_ha::client_event::kind::master_changed));
-  INFO("acknowledged writes missing on the new master: " << missing_writes(w, new_port));
-  CHECK(missing_writes(w, new_port) == 0);
+  auto missing = survive("graceful", [](topology& t) { return t.failover(); },
+                         redis_ha::client_event::kind::master_changed);
+  CHECK(missing == 0);  // writes are held while the promotion runs
 }
 
 TEST_CASE("master SIGSTOPped (hung, no RST): health check detects it, writes resume after promotion",
           "[failover][hung]") {
-  topology topo;
-  background_writer w(sentinel_config(topo), "hung");
-  REQUIRE(w.wait_more_acked(50, 10s));
-  topo.wait_replicas_in_sync();
-  const auto old_port = topo.pause_master();
-  const auto new_port = topo.wait_for_master_change(old_port);
-  REQUIRE(w.wait_more_acked(100, 15s));
-  w.stop();
-  topo.data_node_by_port(old_port).resume();
-  check_outcomes(w, true);
-  CHECK(saw(w, redis_ha::client_event::kind::master_lost));
-  CHECK(missing_writes(w, new_port) <= 2);
+  auto missing = survive("hung", [](topology& t) { return t.pause_master(); },
+                         redis_ha::client_event::kind::master_lost);
+  CHECK(missing <= 2);
 }
 
 TEST_CASE("the old master comes back as a replica: no write ever reaches it", "[failover][rejoin]") {

@@ -73,6 +73,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
     ++stats_.requests;
     if (closed_) return finish(std::move(p), error::client_closed, {}, true);
     if (p->req.empty()) return finish(std::move(p), error::empty_request, {}, true);
+    if (has(p->req.flags(), command_flags::pubsub)) return finish(std::move(p), error::unsupported_command, {}, true);
     if (can_send()) return send(std::move(p));
     enqueue(std::move(p), true);
   }
@@ -115,8 +116,8 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
 
   const redis_ha::logger& log() const noexcept { return cfg_.connection.logger; }
 
-  void emit(client_event::kind k, const address& node = {}, std::error_code ec = {}, std::string detail = {},
-            const address& previous = {}, std::chrono::milliseconds unavailable = {}) {
+  void emit(client_event::kind k, const address& node = address{"", 0}, std::error_code ec = {}, std::string detail = {},
+            const address& previous = address{"", 0}, std::chrono::milliseconds unavailable = {}) {
     if (!cfg_.on_event) return;
     client_event ev;
     ev.type = k;
@@ -217,7 +218,8 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
   // The error a request that waited too long gets: the resolution error
   // when it explains the wait, else master_unavailable.
   std::error_code budget_error() const {
-    if (last_error_ == error::no_sentinel_reachable || last_error_ == error::master_name_unknown)
+    if (last_error_ == error::no_sentinel_reachable || last_error_ == error::master_name_unknown ||
+        last_error_ == error::auth_failed)
       return last_error_;
     return error::master_unavailable;
   }
@@ -315,6 +317,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
       case sentinel_event::kind::promoted:
       case sentinel_event::kind::switch_master:
         if (ev.node.host.empty()) break;
+        if (connecting_ && target_ == ev.node) break;  // the same news from another sentinel
         if (master_ && master_addr_ == ev.node) {
           hold_ = false;
           hold_timer_.cancel();
@@ -375,6 +378,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
   }
 
   void verify(const address& a, std::uint64_t gen, int hops) {
+    target_ = a;
     auto conn = std::make_shared<connection_type>(ex_, cfg_.connection);
     conn->async_connect(a, [self = this->shared_from_this(), conn, a, gen, hops](std::error_code ec) {
       if (gen != self->generation_ || self->closed_) return conn->close();
@@ -475,6 +479,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
   bool hold_ = false;
   bool closed_ = false;
   std::uint64_t generation_ = 0;
+  address target_;  // the node being connected and verified
   std::size_t next_address_ = 0;
   std::error_code last_error_;
   std::string last_detail_;

@@ -30,7 +30,8 @@ inline role_info parse_role(const reply& r) {
   auto name = r[0].as_string();
   if (name == "master") {
     info.role = role_info::kind::master;
-  } else if (name == "slave" && r.size() >= 4 && r[1].is_string() && r[2].is_integer()) {
+  } else if (name == "slave" && r.size() >= 4 && r[1].is_string() && r[2].is_integer() &&
+             r[2].as_integer() > 0 && r[2].as_integer() <= 65535 && !r[1].as_string().empty()) {
     info.role = role_info::kind::replica;
     info.master = address{std::string(r[1].as_string()), static_cast<std::uint16_t>(r[2].as_integer())};
     if (r[3].is_string()) info.link_state = std::string(r[3].as_string());

@@ -22,7 +22,7 @@ inline std::optional<address> parse_master_addr(const reply& r) {
   if (!r.is_array() || r.size() != 2 || !r[0].is_string() || !r[1].is_string()) return std::nullopt;
   address a;
   a.host = std::string(r[0].as_string());
-  if (!parse_port(r[1].as_string(), a.port)) return std::nullopt;
+  if (a.host.empty() || !parse_port(r[1].as_string(), a.port)) return std::nullopt;
   return a;
 }
 
@@ -120,10 +120,8 @@ inline std::optional<sentinel_event> parse_sentinel_event(std::string_view chann
   else
     return std::nullopt;
   if (about != master_name) return std::nullopt;
-  if (w.size() >= 4) {
-    ev.node.host = std::string(w[2]);
-    if (!parse_port(w[3], ev.node.port)) ev.node = {};
-  }
+  ev.node.host = std::string(w[2]);
+  if (!parse_port(w[3], ev.node.port)) return std::nullopt;  // a malformed event is ignored
   if (channel == "+promoted-slave")
     ev.type = sentinel_event::kind::promoted;
   else if (channel == "+failover-state-send-slaveof-noone")
