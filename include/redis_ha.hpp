@@ -11,6 +11,7 @@
 #include <redis_ha/command_traits.hpp>
 #include <redis_ha/connection.hpp>
 #include <redis_ha/connection_config.hpp>
+#include <redis_ha/connection_factory.hpp>
 #include <redis_ha/connection_stats.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/logger.hpp>

@@ -8,6 +8,7 @@
 
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/client_event.hpp>
+#include <redis_ha/connection_factory.hpp>
 #include <redis_ha/detail/client_impl.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/reply.hpp>
@@ -55,8 +56,11 @@ class basic_client {
   using executor_type = typename Stream::executor_type;
 
   /// Creates the client and starts resolving the master in the background.
-  basic_client(const executor_type& ex, client_config cfg)
-      : impl_(std::make_shared<impl_type>(ex, std::move(cfg))) {
+  /// `factory` creates every connection (data nodes and sentinels); the
+  /// default suits plain TCP. TLS clients pass one (see `tls.hpp`).
+  basic_client(const executor_type& ex, client_config cfg,
+               connection_factory<Stream> factory = default_connection_factory<Stream>())
+      : impl_(std::make_shared<impl_type>(ex, std::move(cfg), std::move(factory))) {
     impl_->start();
   }
 

@@ -38,6 +38,13 @@ struct sentinel_config {
   bool watch_events = true;
 };
 
+/// Where read-only requests go.
+enum class read_from {
+  master,             ///< everything goes to the master (default)
+  replica_preferred,  ///< read-only requests go to a verified replica when one is up, else to the master
+  replica,            ///< read-only requests go only to verified replicas (they wait, bounded, for one)
+};
+
 /// Settings of `basic_client`.
 struct client_config {
   /// Sentinel mode: used when `sentinel.sentinels` is not empty.
@@ -65,6 +72,19 @@ struct client_config {
   /// How long an announced promotion (`+failover-state-send-slaveof-noone`)
   /// may hold writes back before the client resolves again by itself.
   std::chrono::milliseconds promotion_hold{2000};
+  /// Where read-only requests (every command `command_flags::readonly`)
+  /// go. Replicas come from `SENTINEL replicas` (direct mode: the master's
+  /// `ROLE`), skipping those flagged down or disconnected, and each is
+  /// verified with `ROLE` (a replica whose link to the master is
+  /// `connected`). Reads are spread round-robin. Writes always go to the master.
+  redis_ha::read_from read_from = redis_ha::read_from::master;
+  /// When > 0, every request holding a write is followed (in the same
+  /// write) by `WAIT <min_replicas_acked> <replication_timeout>`; the
+  /// request succeeds only if that many replicas confirm, else it fails
+  /// with `not_replicated` (resent first when idempotent, within the budget).
+  int min_replicas_acked = 0;
+  /// The timeout given to `WAIT`.
+  std::chrono::milliseconds replication_timeout{100};
   /// Maps every address that Sentinel or ROLE returns before connecting
   /// (NAT, Docker, port-forwards). Identity when empty.
   std::function<address(const address&)> address_map;

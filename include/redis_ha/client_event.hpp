@@ -26,6 +26,7 @@ struct client_event {
     resolve_failed,    ///< a resolution or verification attempt failed (`ec`, `detail`)
     retry,             ///< a request is resent to the next master (`ec`: why)
     request_failed,    ///< a request failed with a failover-related error (`ec`)
+    replica_added,     ///< `node` was verified as a replica and serves reads
   };
   kind type = kind::resolved;
   address node{"", 0};      ///< the node concerned (empty host when none)
@@ -47,6 +48,7 @@ inline const char* to_string(client_event::kind k) noexcept {
     case client_event::kind::resolve_failed: return "resolve_failed";
     case client_event::kind::retry: return "retry";
     case client_event::kind::request_failed: return "request_failed";
+    case client_event::kind::replica_added: return "replica_added";
   }
   return "unknown";
 }
@@ -61,6 +63,7 @@ struct client_stats {
   std::uint64_t master_changes = 0;     ///< master address changes
   std::uint64_t resolutions = 0;        ///< resolution attempts
   std::uint64_t connects = 0;           ///< data-node connections opened
+  std::uint64_t replicas = 0;           ///< verified replicas serving reads now (`read_from`)
 };
 
 }  // namespace redis_ha

@@ -88,6 +88,10 @@ enum class error {
   /// connection (`SUBSCRIBE` and the other subscriber-mode commands): use a
   /// dedicated `basic_connection` for those.
   unsupported_command,
+  /// `min_replicas_acked` is set and `WAIT` did not confirm that many
+  /// replicas within `replication_timeout`: the write ran on the master
+  /// but may be lost if the master fails now.
+  not_replicated,
 };
 
 namespace detail {
@@ -128,6 +132,7 @@ class error_category_impl final : public std::error_category {
       case error::role_mismatch: return "the node's ROLE is not master";
       case error::client_closed: return "the client was closed";
       case error::unsupported_command: return "subscriber-mode commands need a dedicated connection, not the shared HA client";
+      case error::not_replicated: return "the write was not confirmed by enough replicas (WAIT) in time";
     }
     return "unknown redis_ha error";
   }

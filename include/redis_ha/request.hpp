@@ -102,6 +102,9 @@ class request {
   bool idempotent() const noexcept {
     return options_.idempotent ? *options_.idempotent : (commands_ > 0 && all_idempotent_);
   }
+  /// True when every command only reads the data set
+  /// (`command_flags::readonly`), so a replica may serve the request.
+  bool read_only() const noexcept { return commands_ > 0 && all_readonly_; }
   /// The union of the flags of all commands.
   command_flags flags() const noexcept { return flags_any_; }
   /// True when no command was pushed.
@@ -115,6 +118,7 @@ class request {
     replies_ = 0;
     flags_any_ = command_flags::none;
     all_idempotent_ = true;
+    all_readonly_ = true;
   }
 
   /// Per-request settings (timeout, idempotency).
@@ -136,6 +140,7 @@ class request {
     command_flags f = command_traits(command, first_arg);
     flags_any_ |= f;
     all_idempotent_ = all_idempotent_ && has(f, command_flags::idempotent);
+    all_readonly_ = all_readonly_ && has(f, command_flags::readonly);
     ++commands_;
     replies_ += has(f, command_flags::pubsub) && args > 0 ? args : 1;
   }
@@ -156,6 +161,7 @@ class request {
   std::size_t replies_ = 0;
   command_flags flags_any_ = command_flags::none;
   bool all_idempotent_ = true;
+  bool all_readonly_ = true;
   request_options options_;
 };
 

@@ -9,6 +9,7 @@
 #include <redis_ha/address.hpp>
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/connection.hpp>
+#include <redis_ha/connection_factory.hpp>
 #include <redis_ha/detail/backoff.hpp>
 #include <redis_ha/detail/completion.hpp>
 #include <redis_ha/detail/sentinel_parse.hpp>
@@ -53,8 +54,9 @@ class basic_sentinel {
   /// Creates the resolver. `map` is applied to every address a sentinel
   /// returns (masters, replicas, other sentinels).
   basic_sentinel(const executor_type& ex, sentinel_config cfg, std::function<address(const address&)> map = {},
-                 redis_ha::logger log = {})
-      : impl_(std::make_shared<impl>(ex, std::move(cfg), std::move(map), std::move(log))) {}
+                 redis_ha::logger log = {},
+                 connection_factory<Stream> factory = default_connection_factory<Stream>())
+      : impl_(std::make_shared<impl>(ex, std::move(cfg), std::move(map), std::move(log), std::move(factory))) {}
 
   /// Stops watching and cancels queries in progress.
   ~basic_sentinel() {
@@ -95,13 +97,20 @@ class basic_sentinel {
   using connection_type = basic_connection<Stream>;
 
   struct impl : std::enable_shared_from_this<impl> {
-    impl(const executor_type& ex, sentinel_config c, std::function<address(const address&)> m, redis_ha::logger l)
-        : ex_(ex), cfg_(std::move(c)), map_(std::move(m)), log_(std::move(l)), sentinels_(cfg_.sentinels) {}
+    impl(const executor_type& ex, sentinel_config c, std::function<address(const address&)> m, redis_ha::logger l,
+         connection_factory<Stream> f)
+        : ex_(ex), cfg_(std::move(c)), map_(std::move(m)), log_(std::move(l)), factory_(std::move(f)),
+          sentinels_(cfg_.sentinels) {}
+
+    std::shared_ptr<connection_type> make_connection(const connection_config& c) const {
+      return factory_(ex_, c, node_kind::sentinel);
+    }
 
     executor_type ex_;
     sentinel_config cfg_;
     std::function<address(const address&)> map_;
     redis_ha::logger log_;
+    connection_factory<Stream> factory_;
     std::vector<address> sentinels_;
     std::vector<replica_info> replicas_;
     std::string last_error_;
@@ -151,7 +160,7 @@ class basic_sentinel {
           .push("SENTINEL", "sentinels", cfg_.master_name)
           .push("SENTINEL", "replicas", cfg_.master_name);
       for (std::size_t i = 0; i < st->tried.size(); ++i) {
-        auto conn = std::make_shared<connection_type>(ex_, query_config());
+        auto conn = make_connection(query_config());
         st->conns.push_back(conn);
         conn->async_connect(st->tried[i], [self = this->shared_from_this(), st, i, conn, req](std::error_code ec) {
           if (st->done) return;
@@ -245,7 +254,7 @@ class basic_sentinel {
       c.health_check_interval = std::chrono::milliseconds(1000);
       c.health_check_timeout = std::chrono::milliseconds(1000);
       c.client_name = "redis_ha-sentinel-watch";
-      w->conn = std::make_shared<connection_type>(ex_, c);
+      w->conn = make_connection(c);
       std::weak_ptr<impl> weak = this->shared_from_this();
       w->conn->set_push_handler([weak](reply&& msg) {
         if (auto self = weak.lock()) self->on_message(msg);

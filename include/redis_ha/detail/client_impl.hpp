@@ -11,6 +11,7 @@
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/client_event.hpp>
 #include <redis_ha/connection.hpp>
+#include <redis_ha/connection_factory.hpp>
 #include <redis_ha/detail/backoff.hpp>
 #include <redis_ha/detail/completion.hpp>
 #include <redis_ha/detail/retry_policy.hpp>
@@ -41,15 +42,17 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
   using executor_type = typename Stream::executor_type;
   using connection_type = basic_connection<Stream>;
 
-  client_impl(const executor_type& ex, client_config cfg)
+  client_impl(const executor_type& ex, client_config cfg, connection_factory<Stream> factory)
       : ex_(ex),
         cfg_(std::move(cfg)),
+        factory_(std::move(factory)),
         backoff_(cfg_.backoff_min, cfg_.backoff_max),
         retry_timer_(ex),
         budget_timer_(ex),
-        hold_timer_(ex) {
+        hold_timer_(ex),
+        replica_timer_(ex) {
     if (!cfg_.sentinel.sentinels.empty())
-      sentinel_ = std::make_unique<basic_sentinel<Stream>>(ex_, cfg_.sentinel, cfg_.address_map, log());
+      sentinel_ = std::make_unique<basic_sentinel<Stream>>(ex_, cfg_.sentinel, cfg_.address_map, log(), factory_);
   }
 
   const executor_type& executor() const noexcept { return ex_; }
@@ -58,7 +61,10 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
     if (ready()) return master_addr_;
     return std::nullopt;
   }
-  const client_stats& stats() const noexcept { return stats_; }
+  const client_stats& stats() const noexcept {
+    stats_.replicas = replicas_.size();
+    return stats_;
+  }
   const std::string& last_error_detail() const noexcept { return last_detail_; }
 
   void start() {
@@ -74,8 +80,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
     if (closed_) return finish(std::move(p), error::client_closed, {}, true);
     if (p->req.empty()) return finish(std::move(p), error::empty_request, {}, true);
     if (has(p->req.flags(), command_flags::pubsub)) return finish(std::move(p), error::unsupported_command, {}, true);
-    if (can_send()) return send(std::move(p));
-    enqueue(std::move(p), true);
+    if (!try_dispatch(p)) enqueue(std::move(p), true);
   }
 
   template <class Handler>
@@ -96,14 +101,20 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
     hold_timer_.cancel();
     if (sentinel_) sentinel_->close();
     if (master_) master_->close();
-    for (auto& c : retiring_) c->close();
+    auto retiring = std::move(retiring_);
     retiring_.clear();
+    for (auto& c : retiring) c->close();
+    replica_timer_.cancel();
+    auto replicas = std::move(replicas_);  // closing runs handlers that edit replicas_
+    replicas_.clear();
+    for (auto& r : replicas) r.conn->close();
     fail_waiting(error::client_closed);
   }
 
  private:
   struct pending {
     request req;
+    clock::time_point created = clock::now();
     any_completion<std::error_code, response> handler;
     clock::time_point deadline = clock::time_point::max();
   };
@@ -135,31 +146,64 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
 
   bool can_send() const noexcept { return !hold_ && master_ && master_->is_open(); }
 
-  void send(pending_ptr p) {
+  // Sends `p` now if a suitable node is up (and takes it), else leaves it.
+  bool try_dispatch(pending_ptr& p) {
+    if (cfg_.read_from != read_from::master && p->req.read_only()) {
+      if (auto conn = pick_replica()) {
+        send_on(conn, std::move(p), false);
+        return true;
+      }
+      if (cfg_.read_from == read_from::replica) return false;
+    }
+    if (!can_send()) return false;
     if (p->req.has_write() && !verified_master_) {
       ++stats_.refused_not_master;
-      return finish(std::move(p), error::not_master, {}, true);
+      finish(std::move(p), error::not_master, {}, true);
+      return true;
     }
-    auto conn = master_;
-    request& r = p->req;  // lives on the heap with *p, which the handler owns
-    conn->async_exec(r, [self = this->shared_from_this(), p = std::move(p), conn](std::error_code ec,
-                                                                                    response resp) mutable {
-      self->on_result(std::move(p), conn, ec, std::move(resp));
-    });
+    const bool durable = cfg_.min_replicas_acked > 0 && p->req.has_write();
+    send_on(master_, std::move(p), durable);
+    return true;
   }
 
-  void on_result(pending_ptr p, const std::shared_ptr<connection_type>& conn, std::error_code ec, response resp) {
+  void send_on(const std::shared_ptr<connection_type>& conn, pending_ptr p, bool durable) {
+    const request& r = p->req;  // lives on the heap with *p, which the handler owns
+    auto handler = [self = this->shared_from_this(), p = std::move(p), conn, durable](std::error_code ec,
+                                                                                   response resp) mutable {
+      self->on_result(std::move(p), conn, ec, std::move(resp), durable);
+    };
+    if (!durable) return conn->async_exec(r, std::move(handler));
+    // The WAIT leaves in the same write as the request.
+    request with_wait = r;
+    with_wait.push("WAIT", cfg_.min_replicas_acked, cfg_.replication_timeout.count());
+    conn->async_exec(with_wait, std::move(handler));
+  }
+
+  void on_result(pending_ptr p, const std::shared_ptr<connection_type>& conn, std::error_code ec, response resp,
+                 bool durable) {
+    long long acked = -1;
+    if (durable && !ec && !resp.empty()) {
+      if (resp.back().is_integer()) acked = resp.back().as_integer();
+      resp.pop_back();
+    }
     auto d = decide(p->req, ec, resp);
     if (d.failover_signal) {
       std::error_code why = ec ? ec : std::error_code(error::role_mismatch);
       on_failover_signal(conn, why, ec ? ec.message() : "the node answered -READONLY");
     }
+    if (d.what == retry_decision::action::complete && durable && !d.ec && acked < cfg_.min_replicas_acked) {
+      // Ran on the master, not confirmed on enough replicas.
+      const bool in_budget = clock::now() - p->created < cfg_.failover_budget;
+      if (!p->req.idempotent() || !in_budget || closed_)
+        return finish(std::move(p), error::not_replicated, std::move(resp), false);
+      d.what = retry_decision::action::resend;
+      ec = error::not_replicated;
+    }
     if (d.what == retry_decision::action::complete) return finish(std::move(p), d.ec, std::move(resp), false);
     if (closed_) return finish(std::move(p), error::client_closed, {}, false);
     ++stats_.retries;
     emit(client_event::kind::retry, master_addr_, ec);
-    if (can_send()) return send(std::move(p));
-    enqueue(std::move(p), false);
+    if (!try_dispatch(p)) enqueue(std::move(p), false);
   }
 
   void enqueue(pending_ptr p, bool from_initiation) {
@@ -185,12 +229,16 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
       p->handler.dispatch(ec, std::move(resp));
   }
 
+  // Sends every waiting request that can go now, keeping the others in order.
   void flush() {
-    while (!waiting_.empty() && can_send()) {
-      auto p = std::move(waiting_.front());
-      waiting_.pop_front();
-      send(std::move(p));
-    }
+    if (waiting_.empty()) return;
+    std::deque<pending_ptr> left;
+    auto all = std::move(waiting_);
+    waiting_.clear();
+    for (auto& p : all)
+      if (!try_dispatch(p)) left.push_back(std::move(p));
+    for (auto& p : waiting_) left.push_back(std::move(p));  // queued meanwhile by completions
+    waiting_.swap(left);
   }
 
   void fail_waiting(std::error_code ec) {
@@ -200,6 +248,91 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
     auto waiters = std::move(ready_waiters_);
     ready_waiters_.clear();
     for (auto& w : waiters) w.handler.dispatch(ec);
+  }
+
+  // --- replicas (read_from) ---------------------------------------------------
+
+  std::shared_ptr<connection_type> pick_replica() {
+    for (std::size_t n = 0; n < replicas_.size(); ++n) {
+      auto& r = replicas_[next_replica_++ % replicas_.size()];
+      if (r.conn->is_open() && r.addr != master_addr_) return r.conn;
+    }
+    return nullptr;
+  }
+
+  // Connects to and verifies the replicas not in the pool yet. Sentinel
+  // mode asks the sentinels for the current list first.
+  void refresh_replicas() {
+    if (cfg_.read_from == read_from::master || closed_ || refreshing_replicas_) return;
+    refreshing_replicas_ = true;
+    if (sentinel_) {
+      sentinel_->async_resolve([self = this->shared_from_this()](std::error_code ec, address) {
+        self->refreshing_replicas_ = false;
+        if (ec || self->closed_) return;
+        std::vector<address> candidates;
+        for (const auto& r : self->sentinel_->replicas())
+          if (r.healthy() && (r.link_status.empty() || r.link_status == "ok")) candidates.push_back(r.addr);
+        self->add_replicas(candidates);
+      });
+    } else {
+      refreshing_replicas_ = false;
+      add_replicas(master_replicas_);
+    }
+    replica_timer_.expires_after(std::chrono::seconds(5));
+    replica_timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
+      if (!ec && !self->closed_) self->refresh_replicas();
+    });
+  }
+
+  void add_replicas(const std::vector<address>& candidates) {
+    // Forget replicas that were promoted or are no longer listed.
+    std::vector<std::shared_ptr<connection_type>> dropped;
+    replicas_.erase(std::remove_if(replicas_.begin(), replicas_.end(),
+                                   [&](const replica_node& r) {
+                                     bool listed = std::find(candidates.begin(), candidates.end(), r.addr) !=
+                                                   candidates.end();
+                                     if (listed && r.addr != master_addr_ && r.conn->is_open()) return false;
+                                     dropped.push_back(r.conn);
+                                     return true;
+                                   }),
+                    replicas_.end());
+    for (auto& c : dropped) c->close();  // after the erase: closing runs handlers that edit replicas_
+    for (const auto& a : candidates) {
+      if (a == master_addr_) continue;
+      bool known = false;
+      for (auto& r : replicas_) known = known || r.addr == a;
+      if (!known) verify_replica(a);
+    }
+  }
+
+  void verify_replica(const address& a) {
+    auto conn = factory_(ex_, cfg_.connection, node_kind::data);
+    conn->async_connect(a, [self = this->shared_from_this(), conn, a](std::error_code ec) {
+      if (ec || self->closed_) return conn->close();
+      request role;
+      role.push("ROLE");
+      conn->async_exec(role, [self, conn, a](std::error_code ec, response r) {
+        if (ec || self->closed_) return conn->close();
+        auto info = parse_role(r.at(0));
+        if (info.role != role_info::kind::replica || info.link_state != "connected") {
+          self->log().log(log_level::info, "redis_ha: {} not used for reads (ROLE {})", a.to_string(),
+                          r.at(0).to_string());
+          return conn->close();
+        }
+        for (auto& known : self->replicas_)
+          if (known.addr == a) return conn->close();  // verified twice concurrently
+        self->replicas_.push_back({a, conn});
+        self->emit(client_event::kind::replica_added, a);
+        conn->async_wait_closed([weak = std::weak_ptr<client_impl>(self), conn, a](std::error_code) {
+          auto s = weak.lock();
+          if (!s) return;
+          auto& v = s->replicas_;
+          v.erase(std::remove_if(v.begin(), v.end(), [&](const replica_node& n) { return n.conn == conn; }),
+                  v.end());
+        });
+        self->flush();  // reads waiting for a replica
+      });
+    });
   }
 
   // --- the budget ------------------------------------------------------------
@@ -379,7 +512,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
 
   void verify(const address& a, std::uint64_t gen, int hops) {
     target_ = a;
-    auto conn = std::make_shared<connection_type>(ex_, cfg_.connection);
+    auto conn = factory_(ex_, cfg_.connection, node_kind::data);
     conn->async_connect(a, [self = this->shared_from_this(), conn, a, gen, hops](std::error_code ec) {
       if (gen != self->generation_ || self->closed_) return conn->close();
       if (ec) {
@@ -394,7 +527,11 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
         if (gen != self->generation_ || self->closed_) return conn->close();
         if (ec) return self->attempt_failed(error::master_unreachable, a.to_string() + ": ROLE: " + ec.message());
         auto info = parse_role(r.at(0));
-        if (info.role == role_info::kind::master) return self->install(conn, a, true);
+        if (info.role == role_info::kind::master) {
+          self->master_replicas_.clear();
+          for (const auto& rep : info.replicas) self->master_replicas_.push_back(self->mapped(rep));
+          return self->install(conn, a, true);
+        }
         const bool direct = !self->sentinel_;
         if (info.role == role_info::kind::replica && direct && self->cfg_.follow_master && hops < 3) {
           conn->close();
@@ -451,6 +588,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
       if (auto self = weak.lock()) self->on_failover_signal(conn, ec, "connection closed: " + ec.message());
     });
     flush();
+    refresh_replicas();
     auto waiters = std::move(ready_waiters_);
     ready_waiters_.clear();
     for (auto& w : waiters) w.handler.dispatch(std::error_code{});
@@ -458,6 +596,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
 
   executor_type ex_;
   client_config cfg_;
+  connection_factory<Stream> factory_;
   std::unique_ptr<basic_sentinel<Stream>> sentinel_;
   backoff backoff_;
   asio::steady_timer retry_timer_;
@@ -473,6 +612,16 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
   clock::time_point lost_at_{};
   std::vector<std::shared_ptr<connection_type>> retiring_;
 
+  struct replica_node {
+    address addr;
+    std::shared_ptr<connection_type> conn;
+  };
+  std::vector<replica_node> replicas_;
+  std::vector<address> master_replicas_;  // direct mode: from the master's ROLE
+  std::size_t next_replica_ = 0;
+  bool refreshing_replicas_ = false;
+  asio::steady_timer replica_timer_;
+
   std::deque<pending_ptr> waiting_;
   std::vector<ready_waiter> ready_waiters_;
   bool connecting_ = false;
@@ -483,7 +632,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
   std::size_t next_address_ = 0;
   std::error_code last_error_;
   std::string last_detail_;
-  client_stats stats_;
+  mutable client_stats stats_;
 };
 
 }  // namespace detail

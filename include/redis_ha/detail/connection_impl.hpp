@@ -49,6 +49,14 @@ struct has_tls_handshake<Stream, std::void_t<decltype(std::declval<Stream&>().as
                                      asio::ssl::stream_base::client, std::declval<void (*)(std::error_code)>()))>>
     : std::true_type {};
 
+/// Customization point run before a TLS handshake (SNI, host name
+/// verification). The primary template does nothing; `redis_ha/tls.hpp`
+/// specializes it for `asio::ssl::stream<asio::ip::tcp::socket>`.
+template <class Stream, class = void>
+struct tls_setup {
+  static std::error_code prepare(Stream&, const std::string& /*host*/) { return {}; }
+};
+
 /// The bytes of the handshake pipeline and what each reply means.
 struct handshake_plan {
   request req;
@@ -306,6 +314,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     stream_.lowest_layer().set_option(asio::socket_base::keep_alive(true), ignored);
     phase_ = error::handshake_timeout;
     if constexpr (has_tls_handshake<Stream>::value) {
+      if (auto ec = tls_setup<Stream>::prepare(stream_, remote_.host)) return close(ec);
       stream_.async_handshake(asio::ssl::stream_base::client, [self = this->shared_from_this()](std::error_code ec) {
         if (self->state_ != state::connecting) return;
         if (ec) return self->close(ec);

@@ -9,6 +9,7 @@
 
 #include <charconv>
 #include <string>
+#include <vector>
 
 namespace redis_ha {
 namespace detail {
@@ -21,7 +22,18 @@ struct role_info {
   address master;
   /// For a replica: the link state (`connect`, `connecting`, `sync`, `connected`).
   std::string link_state;
+  /// For a master: its connected replicas.
+  std::vector<address> replicas;
 };
+
+/// Parses a decimal port; returns false when it is not one.
+inline bool parse_port(std::string_view text, std::uint16_t& port) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value == 0 || value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
 
 /// Parses `ROLE`'s reply; an error reply or an unexpected shape gives `kind::unknown`.
 inline role_info parse_role(const reply& r) {
@@ -30,6 +42,17 @@ inline role_info parse_role(const reply& r) {
   auto name = r[0].as_string();
   if (name == "master") {
     info.role = role_info::kind::master;
+    // ["master", offset, [[ip, port, offset], ...]]
+    if (r.size() >= 3 && r[2].is_array()) {
+      for (std::size_t i = 0; i < r[2].size(); ++i) {
+        const reply& e = r[2][i];
+        address a;
+        if (e.size() >= 2 && e[0].is_string() && e[1].is_string() && parse_port(e[1].as_string(), a.port)) {
+          a.host = std::string(e[0].as_string());
+          if (!a.host.empty()) info.replicas.push_back(std::move(a));
+        }
+      }
+    }
   } else if (name == "slave" && r.size() >= 4 && r[1].is_string() && r[2].is_integer() &&
              r[2].as_integer() > 0 && r[2].as_integer() <= 65535 && !r[1].as_string().empty()) {
     info.role = role_info::kind::replica;
@@ -41,14 +64,6 @@ inline role_info parse_role(const reply& r) {
   return info;
 }
 
-/// Parses a decimal port; returns false when it is not one.
-inline bool parse_port(std::string_view text, std::uint16_t& port) {
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value == 0 || value > 65535) return false;
-  port = static_cast<std::uint16_t>(value);
-  return true;
-}
 
 }  // namespace detail
 }  // namespace redis_ha

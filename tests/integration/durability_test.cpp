@@ -1,0 +1,74 @@
+// min_replicas_acked: a write succeeds only once WAIT confirms it.
+#include <redis_ha/sync_client.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "support/ha_writer.hpp"
+#include "support/sync_client.hpp"
+#include "support/topology.hpp"
+
+using namespace std::chrono_literals;
+using redis_ha::error;
+using redis_ha::test::topology;
+
+namespace {
+redis_ha::client_config durable_config(topology& topo) {
+  redis_ha::client_config cfg;
+  for (auto p : topo.sentinel_ports()) cfg.sentinel.sentinels.push_back({"127.0.0.1", p});
+  cfg.sentinel.master_name = topo.master_name();
+  cfg.min_replicas_acked = 1;
+  cfg.replication_timeout = 100ms;
+  cfg.connection.health_check_interval = 250ms;
+  cfg.connection.health_check_timeout = 250ms;
+  return cfg;
+}
+}  // namespace
+
+TEST_CASE("min_replicas_acked: writes succeed when replicated and fail with not_replicated when not",
+          "[durability]") {
+  topology topo;
+  auto cfg = durable_config(topo);
+  cfg.failover_budget = 600ms;
+  redis_ha::sync_client c{cfg};
+  c.set("d:k", "v");  // replicated: fine
+  CHECK(c.get("d:k") == "v");
+  for (auto p : topo.node_ports())
+    if (p != topo.master().port()) topo.data_node_by_port(p).pause();
+  std::error_code ec;
+  c.command(ec, "INCR", "d:n");  // not idempotent: fails at once
+  CHECK(ec == error::not_replicated);
+  const auto t0 = std::chrono::steady_clock::now();
+  c.command(ec, "SET", "d:k2", "v");  // idempotent: resent within the budget, then fails
+  CHECK(ec == error::not_replicated);
+  CHECK(std::chrono::steady_clock::now() - t0 >= 500ms);
+  CHECK(c.stats().retries >= 1);
+  // Reads are not affected.
+  CHECK(c.get("d:k") == "v");
+  for (auto p : topo.node_ports()) topo.data_node_by_port(p).resume();
+}
+
+TEST_CASE("min_replicas_acked=1 through a master crash: no acknowledged write is lost", "[durability]") {
+  topology topo;
+  redis_ha::test::background_writer w(durable_config(topo), "durable");
+  REQUIRE(w.wait_more_acked(50, 10s));
+  const auto old_port = topo.kill_master();
+  const auto new_port = topo.wait_for_master_change(old_port);
+  REQUIRE(w.wait_more_acked(50, 15s));
+  w.stop();
+  std::vector<std::string> acked;
+  for (auto& o : w.outcomes()) {
+    CHECK((!o.ec || o.ec == error::not_replicated));
+    if (!o.ec) acked.push_back(w.key(o.index));
+  }
+  std::size_t present = 0;
+  for (std::size_t i = 0; i < acked.size(); i += 200) {
+    std::vector<std::string> cmd{"EXISTS"};
+    for (std::size_t k = i; k < std::min(acked.size(), i + 200); ++k) cmd.push_back(acked[k]);
+    present += static_cast<std::size_t>(redis_ha::test::command(new_port, cmd).integer);
+  }
+  CHECK(present == acked.size());
+}
