@@ -1,0 +1,194 @@
+#pragma once
+// Routes of the gateway: the webhook, health, readiness and metrics.
+
+#include <redis_ha/client.hpp>
+
+#include <asio/awaitable.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "alerts.hpp"
+#include "config.hpp"
+#include "http.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+#include "store.hpp"
+
+namespace gateway {
+
+// An RFC 7807 problem document.
+inline http::response problem(int status, std::string detail) {
+  const char* slug = "error";
+  switch (status) {
+    case 400: slug = "invalid-payload"; break;
+    case 404: slug = "not-found"; break;
+    case 405: slug = "method-not-allowed"; break;
+    case 408: slug = "request-timeout"; break;
+    case 411: slug = "length-required"; break;
+    case 413: slug = "payload-too-large"; break;
+    case 415: slug = "unsupported-media-type"; break;
+    case 429: slug = "rate-limited"; break;
+    case 431: slug = "header-too-large"; break;
+    case 500: slug = "internal-error"; break;
+    case 503: slug = "redis-unavailable"; break;
+    case 505: slug = "http-version-not-supported"; break;
+  }
+  http::response r;
+  r.status = status;
+  r.content_type = "application/problem+json";
+  json body = {{"type", std::string("urn:redis-ha-gateway:problem:") + slug},
+               {"title", http::reason(status)},
+               {"status", status},
+               {"detail", std::move(detail)}};
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+class app {
+ public:
+  app(const config& cfg, redis_ha::client& client, store& st, metrics& m)
+      : cfg_(cfg), client_(client), store_(st), metrics_(m), rng_(std::random_device{}()) {}
+
+  asio::awaitable<http::response> handle(const http::request& req) {
+    const std::string& p = req.path;
+    if (p == "/api/v1/signals/prometheus" || p == "/webhook/prometheus") {
+      http::response r;
+      if (req.method != "POST") {
+        r = problem(405, fmt::format("{} is not allowed on {}", req.method, p));
+        r.headers.emplace_back("Allow", "POST");
+      } else {
+        r = co_await webhook(req);
+      }
+      r.route = p;
+      co_return r;
+    }
+    if (p == "/healthz" || p == "/readyz" || p == "/metrics") {
+      http::response r;
+      if (req.method != "GET" && req.method != "HEAD") {
+        r = problem(405, fmt::format("{} is not allowed on {}", req.method, p));
+        r.headers.emplace_back("Allow", "GET, HEAD");
+      } else if (p == "/healthz") {
+        r.body = "ok\n";
+      } else if (p == "/readyz") {
+        if (client_.ready()) {
+          r.body = "ready\n";
+        } else {
+          r = problem(503, "no verified Redis master: " + client_.last_error_detail());
+          r.headers.emplace_back("Retry-After", "1");
+        }
+      } else {
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = metrics_.render(client_);
+      }
+      r.route = p;
+      co_return r;
+    }
+    http::response r = problem(404, fmt::format("no route for {}", p));
+    r.route = "other";
+    co_return r;
+  }
+
+ private:
+  static bool is_json_content_type(std::string_view ct) {
+    auto semi = ct.find(';');
+    std::string_view media = ct.substr(0, semi);
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    std::string lower(media);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower == "application/json";
+  }
+
+  std::string new_op_id() {
+    return fmt::format("{:016x}{:016x}", rng_(), rng_());
+  }
+
+  asio::awaitable<http::response> webhook(const http::request& req) {
+    const auto ct = req.header("content-type");
+    if (!ct || !is_json_content_type(*ct))
+      co_return problem(415, fmt::format("Content-Type must be application/json (got '{}')", ct ? *ct : ""));
+    try {
+      const rate_result rl = co_await store_.rate_limit(req.remote);
+      if (!rl.allowed) {
+        http::response r = problem(429, fmt::format("more than {} requests in {} s from {}", cfg_.rate_limit,
+                                                    cfg_.rate_window, req.remote));
+        r.headers.emplace_back("Retry-After", std::to_string(rl.retry_after));
+        co_return r;
+      }
+      parse_error perr;
+      auto alerts = parse_webhook(req.body, perr);
+      if (!alerts) co_return problem(400, perr.detail);
+
+      const auto now = std::chrono::system_clock::now();
+      const std::string base = new_op_id();
+      json results = json::array();
+      int created = 0, duplicates = 0, storms = 0;
+      for (std::size_t i = 0; i < alerts->size(); ++i) {
+        const alert& a = (*alerts)[i];
+        const std::string op = fmt::format("{}:{}", base, i);
+        const outcome o = co_await store_.record(a, op, now);
+        json item;
+        switch (o.what) {
+          case outcome::kind::created:
+            ++created;
+            metrics_.alert("created");
+            item = {{"status", "created"}, {"fingerprint", a.fingerprint}, {"recordId", o.id}, {"priority", a.priority}};
+            log(level::info, "alert created: {} {}/{} {}/{} {} record {}", a.alertname, a.ns, a.kind, a.name,
+                a.priority, a.fingerprint.substr(0, 12), o.id);
+            break;
+          case outcome::kind::duplicate:
+            ++duplicates;
+            metrics_.alert("duplicate");
+            item = {{"status", "duplicate"}, {"fingerprint", a.fingerprint}, {"count", o.count}};
+            log(level::debug, "alert duplicate: {} {} count {}", a.alertname, a.fingerprint.substr(0, 12), o.count);
+            break;
+          case outcome::kind::storm:
+            ++storms;
+            metrics_.alert("storm");
+            item = {{"status", "accepted"}, {"isStorm", true}, {"stormId", o.id}, {"count", o.count},
+                    {"fingerprint", a.fingerprint}};
+            if (o.count == 1) log(level::warn, "alert storm started: {}", o.id);
+            break;
+        }
+        results.push_back(std::move(item));
+      }
+      http::response r;
+      r.status = created > 0 ? 201 : 202;
+      r.content_type = "application/json";
+      json body;
+      if (results.size() == 1) {
+        body = results[0];
+      } else {
+        body = {{"status", created > 0 ? "created" : "accepted"},
+                {"created", created},
+                {"duplicates", duplicates},
+                {"storm", storms},
+                {"results", results}};
+      }
+      r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+      co_return r;
+    } catch (const redis_failure& e) {
+      if (e.unavailable()) {
+        log(level::warn, "webhook: Redis unavailable: {} ({})", e.what(), client_.last_error_detail());
+        http::response r = problem(503, fmt::format("Redis has no verified master: {}", e.what()));
+        r.headers.emplace_back("Retry-After", "5");
+        co_return r;
+      }
+      log(level::error, "webhook: Redis failure: {} [{}]", e.what(), e.code().message());
+      co_return problem(500, "unexpected Redis failure");
+    }
+  }
+
+  const config& cfg_;
+  redis_ha::client& client_;
+  store& store_;
+  metrics& metrics_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace gateway

@@ -1,0 +1,184 @@
+#pragma once
+// Gateway settings from command-line flags and environment variables (a flag wins over
+// its variable, a variable over the default).
+
+#include <redis_ha/address.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "log.hpp"
+
+namespace gateway {
+
+struct config {
+  std::vector<redis_ha::address> sentinels;  // Sentinel mode when not empty
+  std::string master_name = "mymaster";
+  std::vector<redis_ha::address> redis;      // direct mode
+  std::string redis_password;
+  std::string sentinel_password;
+  redis_ha::address listen{"127.0.0.1", 8080};
+  long dedup_ttl = 300;        // s
+  long storm_threshold = 10;   // alerts per window
+  long storm_window = 60;      // s
+  long storm_ttl = 300;        // s
+  long rate_limit = 100;       // requests per window and source address
+  long rate_window = 60;       // s
+  long max_body = 102400;      // bytes
+  long failover_budget_ms = 10000;
+  long read_timeout_ms = 10000;  // per request (headers + body), also the keep-alive idle limit
+  std::string log_level = "info";
+  bool help = false;
+};
+
+// "host:port"; "[v6]:port" accepted.
+inline redis_ha::address parse_address(std::string_view s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == s.size())
+    throw std::invalid_argument(fmt::format("'{}' is not host:port", s));
+  std::string host(s.substr(0, colon));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port_text(s.substr(colon + 1));
+  char* end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &end, 10);
+  if (*end != '\0' || port <= 0 || port > 65535) throw std::invalid_argument(fmt::format("bad port in '{}'", s));
+  redis_ha::address a;
+  a.host = host;
+  a.port = static_cast<std::uint16_t>(port);
+  return a;
+}
+
+inline std::vector<redis_ha::address> parse_address_list(std::string_view s) {
+  std::vector<redis_ha::address> out;
+  while (!s.empty()) {
+    const auto comma = s.find(',');
+    const auto item = s.substr(0, comma);
+    if (!item.empty()) out.push_back(parse_address(item));
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+namespace detail {
+
+inline long parse_long(std::string_view name, const std::string& v, long min, long max) {
+  char* end = nullptr;
+  const long x = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || x < min || x > max)
+    throw std::invalid_argument(fmt::format("{}: '{}' is not an integer in [{}, {}]", name, v, min, max));
+  return x;
+}
+
+struct option {
+  const char* flag;
+  const char* env;
+  const char* def;
+  const char* help;
+  std::function<void(config&, const std::string&)> set;
+};
+
+inline const std::vector<option>& options() {
+  auto num = [](const char* name, long config::*field, long min, long max) {
+    return [=](config& c, const std::string& v) { c.*field = parse_long(name, v, min, max); };
+  };
+  static const std::vector<option> table = {
+      {"--sentinels", "REDIS_HA_SENTINELS", "", "comma-separated sentinel host:port list (Sentinel mode)",
+       [](config& c, const std::string& v) { c.sentinels = parse_address_list(v); }},
+      {"--master-name", "REDIS_HA_MASTER_NAME", "mymaster", "master name monitored by the sentinels",
+       [](config& c, const std::string& v) { c.master_name = v; }},
+      {"--redis", "REDIS_HA_ADDRESS", "", "direct mode: comma-separated host:port list (no Sentinel)",
+       [](config& c, const std::string& v) { c.redis = parse_address_list(v); }},
+      {"--redis-password", "REDIS_HA_PASSWORD", "", "password of the data nodes",
+       [](config& c, const std::string& v) { c.redis_password = v; }},
+      {"--sentinel-password", "REDIS_HA_SENTINEL_PASSWORD", "", "password of the sentinels",
+       [](config& c, const std::string& v) { c.sentinel_password = v; }},
+      {"--listen", "GATEWAY_LISTEN", "127.0.0.1:8080", "HTTP listen address host:port (port 0: any free port)",
+       [](config& c, const std::string& v) { c.listen = parse_address(v); }},
+      {"--dedup-ttl", "GATEWAY_DEDUP_TTL", "300", "seconds a fingerprint stays deduplicated (refreshed per duplicate)",
+       num("--dedup-ttl", &config::dedup_ttl, 1, 86400 * 30)},
+      {"--storm-threshold", "GATEWAY_STORM_THRESHOLD", "10", "new alerts per namespace:alertname and window that start a storm",
+       num("--storm-threshold", &config::storm_threshold, 1, 1000000)},
+      {"--storm-window", "GATEWAY_STORM_WINDOW", "60", "storm counting window (s)",
+       num("--storm-window", &config::storm_window, 1, 86400)},
+      {"--storm-ttl", "GATEWAY_STORM_TTL", "300", "how long a storm stays active (s)",
+       num("--storm-ttl", &config::storm_ttl, 1, 86400)},
+      {"--rate-limit", "GATEWAY_RATE_LIMIT", "100", "webhook requests per source address and window",
+       num("--rate-limit", &config::rate_limit, 1, 1000000000)},
+      {"--rate-window", "GATEWAY_RATE_WINDOW", "60", "rate-limit window (s)",
+       num("--rate-window", &config::rate_window, 1, 86400)},
+      {"--max-body", "GATEWAY_MAX_BODY", "102400", "largest accepted request body (bytes); larger: 413",
+       num("--max-body", &config::max_body, 1, 64L << 20)},
+      {"--failover-budget-ms", "REDIS_HA_FAILOVER_BUDGET_MS", "10000",
+       "how long a request may wait for a verified master before 503",
+       num("--failover-budget-ms", &config::failover_budget_ms, 1, 600000)},
+      {"--read-timeout-ms", "GATEWAY_READ_TIMEOUT_MS", "10000",
+       "bound on reading one request (headers+body) and on keep-alive idle time",
+       num("--read-timeout-ms", &config::read_timeout_ms, 10, 600000)},
+      {"--log-level", "GATEWAY_LOG_LEVEL", "info", "debug, info, warn or error",
+       [](config& c, const std::string& v) {
+         level l;
+         if (!parse_level(v, l)) throw std::invalid_argument(fmt::format("--log-level: unknown level '{}'", v));
+         c.log_level = v;
+       }},
+  };
+  return table;
+}
+
+}  // namespace detail
+
+inline std::string usage() {
+  std::string text =
+      "redis_ha_gateway: Alertmanager webhook receiver storing alerts in Redis (via redis-ha)\n"
+      "Routes: POST /api/v1/signals/prometheus (alias /webhook/prometheus), GET /healthz, /readyz, /metrics\n"
+      "Options (flag wins over environment variable, which wins over the default):\n";
+  for (const auto& o : detail::options())
+    text += fmt::format("  {:<22} env {:<28} default '{}'\n      {}\n", std::string(o.flag) + " V", o.env, o.def, o.help);
+  text += "  --help                 this text\n";
+  text += "Either --sentinels or --redis is required.\n";
+  return text;
+}
+
+// Throws std::invalid_argument on a bad flag or value.
+inline config parse_config(int argc, char** argv) {
+  config c;
+  const auto& table = detail::options();
+  for (const auto& o : table) {
+    if (const char* v = std::getenv(o.env); v && *v) o.set(c, v);
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      c.help = true;
+      continue;
+    }
+    std::string value;
+    bool has_value = false;
+    if (const auto eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    const detail::option* found = nullptr;
+    for (const auto& o : table)
+      if (arg == o.flag) found = &o;
+    if (!found) throw std::invalid_argument(fmt::format("unknown option '{}' (see --help)", arg));
+    if (!has_value) {
+      if (i + 1 >= argc) throw std::invalid_argument(fmt::format("{} needs a value", arg));
+      value = argv[++i];
+    }
+    found->set(c, value);
+  }
+  if (!c.help && c.sentinels.empty() && c.redis.empty())
+    throw std::invalid_argument("either --sentinels (REDIS_HA_SENTINELS) or --redis (REDIS_HA_ADDRESS) is required");
+  return c;
+}
+
+}  // namespace gateway
