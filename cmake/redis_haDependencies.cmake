@@ -10,4 +10,12 @@ find_dependency(Threads)
 find_dependency(hiredis)   # Findhiredis.cmake -> hiredis::hiredis
 find_dependency(Asio)      # FindAsio.cmake    -> asio::asio
 find_dependency(fmt)       # fmt-config.cmake  -> fmt::fmt
+# OpenSSL is optional: only redis_ha::tls (exported when redis-ha was built
+# with OpenSSL) needs it. find_dependency() is not used on purpose: it would
+# forward REQUIRED and make the whole package "not found" without OpenSSL.
+# Without OpenSSL, redis_ha::redis_ha works; linking redis_ha::tls then fails
+# with "OpenSSL::SSL ... not found".
+if(NOT TARGET OpenSSL::SSL)
+  find_package(OpenSSL QUIET)
+endif()
 set(_redis_ha_dependencies_found TRUE)

@@ -17,7 +17,9 @@
 #include <redis_ha/logger.hpp>
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
+#include <redis_ha/script.hpp>
 #include <redis_ha/sentinel.hpp>
+#include <redis_ha/subscriber.hpp>
 #include <redis_ha/sync_client.hpp>
 
 #endif  // REDIS_HA_HPP

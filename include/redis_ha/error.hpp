@@ -34,6 +34,8 @@ enum class error {
   connect_timeout,
   /// The handshake (AUTH, SELECT, CLIENT SETNAME) did not finish within `connect_timeout`.
   handshake_timeout,
+  /// The TLS handshake did not finish within `connect_timeout` (is the port a TLS port?).
+  tls_handshake_timeout,
   /// The server rejected the credentials (`WRONGPASS`, `NOAUTH`, invalid password).
   auth_failed,
   /// `SELECT <database>` failed (database index out of range).
@@ -112,6 +114,7 @@ class error_category_impl final : public std::error_category {
       case error::resolve_timeout: return "host name resolution timed out";
       case error::connect_timeout: return "the TCP connection was not established in time";
       case error::handshake_timeout: return "the connection handshake (AUTH/SELECT/CLIENT SETNAME) timed out";
+      case error::tls_handshake_timeout: return "the TLS handshake did not finish in time (is the port a TLS port?)";
       case error::auth_failed: return "authentication failed: wrong user name or password";
       case error::select_failed: return "SELECT failed: the database index is invalid";
       case error::handshake_failed: return "the server refused a handshake command";

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,10 @@ class basic_sentinel {
   basic_sentinel(const executor_type& ex, sentinel_config cfg, std::function<address(const address&)> map = {},
                  redis_ha::logger log = {},
                  connection_factory<Stream> factory = default_connection_factory<Stream>())
-      : impl_(std::make_shared<impl>(ex, std::move(cfg), std::move(map), std::move(log), std::move(factory))) {}
+      : impl_(std::make_shared<impl>(ex, std::move(cfg), std::move(map), std::move(log), std::move(factory))) {
+    if (!impl_->factory_)
+      throw std::invalid_argument("redis_ha: this stream type needs a connection factory (see tls.hpp)");
+  }
 
   /// Stops watching and cancels queries in progress.
   ~basic_sentinel() {
@@ -69,8 +73,9 @@ class basic_sentinel {
   ///
   /// Completion: `void(std::error_code, address)`. Errors:
   /// `no_sentinel_reachable` (no sentinel answered; `last_error_detail()`
-  /// lists each one's error) and `master_name_unknown` (the sentinels that
-  /// answered do not know the name). Cancellation: not supported; each
+  /// lists each one's error), `master_name_unknown` (the sentinels that
+  /// answered do not know the name) and `auth_failed` (every sentinel
+  /// refused the credentials). Cancellation: not supported; each
   /// query is bounded by the timeout.
   template <class CompletionToken>
   auto async_resolve(CompletionToken&& token) {
@@ -124,6 +129,7 @@ class basic_sentinel {
       std::vector<std::string> errors;
       std::vector<std::shared_ptr<connection_type>> conns;
       std::size_t outstanding = 0;
+      std::size_t auth_failures = 0;
       bool unknown_name = false;
       bool done = false;
     };
@@ -164,6 +170,7 @@ class basic_sentinel {
         st->conns.push_back(conn);
         conn->async_connect(st->tried[i], [self = this->shared_from_this(), st, i, conn, req](std::error_code ec) {
           if (st->done) return;
+          if (ec == error::auth_failed) ++st->auth_failures;
           if (ec) return self->fail_one(*st, i, ec.message());
           conn->async_exec(req, [self, st, i](std::error_code ec, response r) {
             if (st->done) return;
@@ -213,7 +220,10 @@ class basic_sentinel {
         detail += st.tried[k].to_string() + ": " + st.errors[k];
       }
       last_error_ = detail;
-      const error e = st.unknown_name ? error::master_name_unknown : error::no_sentinel_reachable;
+      // Every sentinel refused the credentials: a configuration error.
+      const error e = st.unknown_name                         ? error::master_name_unknown
+                      : st.auth_failures == st.tried.size() ? error::auth_failed
+                                                              : error::no_sentinel_reachable;
       log_.log(log_level::warning, "redis_ha: resolving '{}' failed ({}): {}", cfg_.master_name,
                make_error_code(e).message(), detail);
       st.conns.clear();

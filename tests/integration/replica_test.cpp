@@ -84,3 +84,23 @@ TEST_CASE("read_from=replica_preferred: reads keep succeeding through a failover
   c.set("r:after", "1");
   CHECK(redis_ha::test::command(topo.master().port(), {"GET", "r:after"}).str == "1");
 }
+
+TEST_CASE("a replica answering -MASTERDOWN leaves the pool; resends stay bounded by the budget", "[replica]") {
+  redis_ha::test::topology_options opts;
+  opts.extra_server_config = {"replica-serve-stale-data no"};
+  topology topo{opts};
+  auto cfg = reading_config(topo, redis_ha::read_from::replica);
+  cfg.failover_budget = 2s;
+  redis_ha::sync_client c{cfg};
+  c.set("r:k", "v");
+  wait_replicas(c, 2);
+  topo.kill_master();  // replicas lose their link: -MASTERDOWN until one is promoted
+  std::error_code ec;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = c.command(ec, "GET", "r:k");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  INFO("GET: " << (ec ? ec.message() : r.to_string()));
+  CHECK(took < 3s);                      // bounded by the budget
+  CHECK(c.stats().retries < 1000);       // no tight resend loop
+  CHECK((ec || r.is_nil() || r.is_string() || r.is_error()));
+}

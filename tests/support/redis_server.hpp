@@ -36,15 +36,17 @@ struct server_options {
   /// When non-empty: `requirepass` and `masterauth` (so the node can also replicate from
   /// a master with the same password).
   std::string requirepass{};
-  /// When set: `replicaof 127.0.0.1 <port>`.
+  /// When set: `replicaof <replicaof_host> <port>`.
   std::optional<std::uint16_t> replicaof{};
   /// Extra configuration lines, appended verbatim.
   std::vector<std::string> extra_config{};
+  /// Host of the `replicaof` line (a host name such as "localhost" works too).
+  std::string replicaof_host = "127.0.0.1";
 };
 
 /// Options of a sentinel (redis-sentinel) monitoring one master.
 struct sentinel_options {
-  std::uint16_t master_port = 0;      ///< Port of the monitored master on 127.0.0.1 (required).
+  std::uint16_t master_port = 0;      ///< Port of the monitored master at master_host (required).
   std::string master_name = "mymaster";  ///< Name given to the master.
   int quorum = 2;                     ///< Quorum of `sentinel monitor`.
   int down_after_ms = 1000;           ///< `sentinel down-after-milliseconds`.
@@ -52,6 +54,10 @@ struct sentinel_options {
   int parallel_syncs = 1;             ///< `sentinel parallel-syncs`.
   std::string auth_pass{};            ///< `sentinel auth-pass` when non-empty.
   std::vector<std::string> extra_config{};  ///< Extra configuration lines, appended verbatim.
+  /// Host of the `sentinel monitor` line. A host name (e.g. "localhost") needs
+  /// `sentinel resolve-hostnames yes` in extra_config (Redis 7 applies it before the monitor
+  /// line wherever it appears).
+  std::string master_host = "127.0.0.1";
 };
 
 /// A redis-server or redis-sentinel process with a generated config file in a fresh temp
@@ -70,7 +76,7 @@ public:
       lines.push_back("requirepass " + quote(options.requirepass));
       lines.push_back("masterauth " + quote(options.requirepass));
     }
-    if (options.replicaof) lines.push_back(fmt::format("replicaof 127.0.0.1 {}", *options.replicaof));
+    if (options.replicaof) lines.push_back(fmt::format("replicaof {} {}", options.replicaof_host, *options.replicaof));
     lines.insert(lines.end(), options.extra_config.begin(), options.extra_config.end());
     first_start(std::move(lines));
   }
@@ -80,7 +86,8 @@ public:
     if (options.master_port == 0) throw std::invalid_argument("sentinel_options::master_port is required");
     const auto& name = options.master_name;
     auto lines = common_config();
-    lines.push_back(fmt::format("sentinel monitor {} 127.0.0.1 {} {}", name, options.master_port, options.quorum));
+    lines.push_back(
+        fmt::format("sentinel monitor {} {} {} {}", name, options.master_host, options.master_port, options.quorum));
     lines.push_back(fmt::format("sentinel down-after-milliseconds {} {}", name, options.down_after_ms));
     lines.push_back(fmt::format("sentinel failover-timeout {} {}", name, options.failover_timeout_ms));
     lines.push_back(fmt::format("sentinel parallel-syncs {} {}", name, options.parallel_syncs));

@@ -45,6 +45,12 @@ struct topology_options {
   int sentinel_ping_period_ms = 250;
   /// Bound of the wait for the topology to be fully connected.
   std::chrono::milliseconds ready_timeout{20000};
+  /// Host the replicas' `replicaof` and the sentinels' `sentinel monitor` lines name (every
+  /// node still listens on 127.0.0.1 only). To run the group on host names, set "localhost"
+  /// and add `replica-announce-ip localhost` to extra_server_config and
+  /// `sentinel resolve-hostnames yes` (plus `sentinel announce-hostnames yes`,
+  /// `sentinel announce-ip localhost`) to extra_sentinel_config.
+  std::string node_host = "127.0.0.1";
 };
 
 /// Starts 1 master + 2 replicas + 3 sentinels on 127.0.0.1 and waits until replication is
@@ -56,7 +62,9 @@ public:
   explicit topology(topology_options options = {}) : options_(std::move(options)) {
     data_nodes_.reserve(3);
     sentinels_.reserve(3);
-    server_options server{.requirepass = options_.requirepass, .extra_config = options_.extra_server_config};
+    server_options server{.requirepass = options_.requirepass,
+                          .extra_config = options_.extra_server_config,
+                          .replicaof_host = options_.node_host};
     data_nodes_.emplace_back(server);
     server.replicaof = data_nodes_[0].port();
     data_nodes_.emplace_back(server);
@@ -68,7 +76,8 @@ public:
                                     .down_after_ms = options_.down_after_ms,
                                     .failover_timeout_ms = options_.failover_timeout_ms,
                                     .auth_pass = options_.requirepass,
-                                    .extra_config = options_.extra_sentinel_config};
+                                    .extra_config = options_.extra_sentinel_config,
+                                    .master_host = options_.node_host};
     for (int i = 0; i < 3; ++i) {
       sentinels_.emplace_back(sentinel);
       apply_sentinel_tuning(sentinels_.back());

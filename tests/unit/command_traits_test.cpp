@@ -46,7 +46,7 @@ TEST_CASE("command_flags combine and test as a bit set", "[traits]") {
   CHECK(g == command_flags::admin);
 }
 
-TEST_CASE("data writes go to the master; absolute ones are idempotent", "[traits]") {
+TEST_CASE("data writes go to the master, absolute ones are idempotent", "[traits]") {
   for (auto name : {"SET", "DEL", "HSET", "HDEL", "SADD", "SREM", "ZADD", "ZREM", "MSET",
                     "UNLINK", "PERSIST", "EXPIREAT", "PEXPIREAT", "SETRANGE", "LSET"}) {
     INFO(name);

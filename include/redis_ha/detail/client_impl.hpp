@@ -29,6 +29,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,6 +52,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
         budget_timer_(ex),
         hold_timer_(ex),
         replica_timer_(ex) {
+    if (!factory_) throw std::invalid_argument("redis_ha: this stream type needs a connection factory (see tls.hpp)");
     if (!cfg_.sentinel.sentinels.empty())
       sentinel_ = std::make_unique<basic_sentinel<Stream>>(ex_, cfg_.sentinel, cfg_.address_map, log(), factory_);
   }
@@ -189,7 +191,11 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
     auto d = decide(p->req, ec, resp);
     if (d.failover_signal) {
       std::error_code why = ec ? ec : std::error_code(error::role_mismatch);
-      on_failover_signal(conn, why, ec ? ec.message() : "the node answered -READONLY");
+      if (conn != master_) {
+        conn->close();  // a replica that lost its link (-MASTERDOWN) or its connection: out of the pool
+      } else {
+        on_failover_signal(conn, why, ec ? ec.message() : "the node answered -READONLY");
+      }
     }
     if (d.what == retry_decision::action::complete && durable && !d.ec && acked < cfg_.min_replicas_acked) {
       // Ran on the master, not confirmed on enough replicas.
@@ -201,6 +207,8 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
     }
     if (d.what == retry_decision::action::complete) return finish(std::move(p), d.ec, std::move(resp), false);
     if (closed_) return finish(std::move(p), error::client_closed, {}, false);
+    if (clock::now() - p->created >= cfg_.failover_budget)  // resends are bounded by the budget too
+      return finish(std::move(p), budget_error(), {}, false);
     ++stats_.retries;
     emit(client_event::kind::retry, master_addr_, ec);
     if (!try_dispatch(p)) enqueue(std::move(p), false);
@@ -263,7 +271,12 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
   // Connects to and verifies the replicas not in the pool yet. Sentinel
   // mode asks the sentinels for the current list first.
   void refresh_replicas() {
-    if (cfg_.read_from == read_from::master || closed_ || refreshing_replicas_) return;
+    if (cfg_.read_from == read_from::master || closed_) return;
+    replica_timer_.expires_after(std::chrono::seconds(5));
+    replica_timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
+      if (!ec && !self->closed_) self->refresh_replicas();
+    });
+    if (refreshing_replicas_) return;  // the timer above runs the next one
     refreshing_replicas_ = true;
     if (sentinel_) {
       sentinel_->async_resolve([self = this->shared_from_this()](std::error_code ec, address) {
@@ -278,10 +291,6 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
       refreshing_replicas_ = false;
       add_replicas(master_replicas_);
     }
-    replica_timer_.expires_after(std::chrono::seconds(5));
-    replica_timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
-      if (!ec && !self->closed_) self->refresh_replicas();
-    });
   }
 
   void add_replicas(const std::vector<address>& candidates) {

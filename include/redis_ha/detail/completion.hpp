@@ -10,7 +10,9 @@
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/dispatch.hpp>
+#include <asio/any_io_executor.hpp>
 #include <asio/execution/outstanding_work.hpp>
+#include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/prefer.hpp>
 
@@ -49,6 +51,19 @@ class stored_handler {
   /// Use from I/O completions only.
   template <class... Args>
   void dispatch(Args&&... args) {
+    // Fast path: the handler runs on the I/O object's own io_context and we
+    // are inside it: call it here, as asio::dispatch would, without
+    // wrapping it in a type-erased function object.
+    if constexpr (std::is_same_v<handler_executor, asio::any_io_executor>) {
+      if (!work_) {
+        using io_executor = asio::io_context::executor_type;
+        if (const io_executor* io = executor_.template target<io_executor>(); io && io->running_in_this_thread()) {
+          Handler h(std::move(handler_));
+          std::move(h)(std::forward<Args>(args)...);
+          return;
+        }
+      }
+    }
     auto work = std::move(work_);
     asio::dispatch(executor_, [h = std::move(handler_), a = std::make_tuple(std::forward<Args>(args)...)]() mutable {
       std::apply(std::move(h), std::move(a));

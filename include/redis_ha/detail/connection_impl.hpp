@@ -52,9 +52,16 @@ struct has_tls_handshake<Stream, std::void_t<decltype(std::declval<Stream&>().as
 /// Customization point run before a TLS handshake (SNI, host name
 /// verification). The primary template does nothing; `redis_ha/tls.hpp`
 /// specializes it for `asio::ssl::stream<asio::ip::tcp::socket>`.
+template <class Stream>
+inline constexpr bool dependent_false = false;
+
 template <class Stream, class = void>
 struct tls_setup {
-  static std::error_code prepare(Stream&, const std::string& /*host*/) { return {}; }
+  static std::error_code prepare(Stream&, const std::string& /*host*/) {
+    static_assert(dependent_false<Stream>,
+                  "include <redis_ha/tls.hpp> (or specialize redis_ha::detail::tls_setup for this stream)");
+    return {};
+  }
 };
 
 /// The bytes of the handshake pipeline and what each reply means.
@@ -314,6 +321,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     stream_.lowest_layer().set_option(asio::socket_base::keep_alive(true), ignored);
     phase_ = error::handshake_timeout;
     if constexpr (has_tls_handshake<Stream>::value) {
+      phase_ = error::tls_handshake_timeout;
       if (auto ec = tls_setup<Stream>::prepare(stream_, remote_.host)) return close(ec);
       stream_.async_handshake(asio::ssl::stream_base::client, [self = this->shared_from_this()](std::error_code ec) {
         if (self->state_ != state::connecting) return;
@@ -326,6 +334,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
   }
 
   void start_handshake() {
+    phase_ = error::handshake_timeout;
     last_read_ = clock::now();
     do_read();
     handshake_ = make_handshake(cfg_);
