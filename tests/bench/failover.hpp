@@ -4,7 +4,13 @@
 // graceful). Every run starts a fresh topology (1 master + 2 replicas + 3
 // sentinels, down-after-milliseconds 1000, failover-timeout 5000) and a
 // background_writer (one awaited SET every 5 ms, key "<prefix>:<i>",
-// value "<i>").
+// value "<i>"). The durable modes (durable_kill, durable_graceful) are the
+// same scenarios with the writer's client_config::min_replicas_acked = 1
+// (replication_timeout 100 ms): every SET is followed by WAIT 1 100.
+//
+// Besides the failover runs, the cost of durability is measured on a fresh
+// topology: one awaited SET at a time through redis_ha::client, with
+// min_replicas_acked 0 and 1 (seq_ops_s, durable_seq_ops_s).
 //
 // Sentinel's failover events are observed independently of the client under
 // test: one thread holds a hiredis connection per sentinel with
@@ -34,7 +40,10 @@
 #include <thread>
 #include <vector>
 
+#include "throughput.hpp"
+
 #include "support/ha_writer.hpp"
+#include "support/info.hpp"
 #include "support/sync_client.hpp"
 #include "support/topology.hpp"
 
@@ -45,13 +54,23 @@ using fo_clock = std::chrono::steady_clock;
 /// Settings of `redis_ha_bench failover`.
 struct failover_options {
   int runs = 5;              ///< runs per mode, each on a fresh topology
-  bool kill = true;          ///< run mode kill
-  bool graceful = true;      ///< run mode graceful
+  bool kill = true;              ///< run mode kill
+  bool graceful = true;          ///< run mode graceful
+  bool durable_kill = true;      ///< run mode durable_kill (kill, min_replicas_acked = 1)
+  bool durable_graceful = true;  ///< run mode durable_graceful (graceful, min_replicas_acked = 1)
+  bool throughput = true;        ///< measure seq_ops_s / durable_seq_ops_s on a fresh topology
+  double throughput_seconds = 2.0;  ///< length of one throughput measurement
+  int throughput_rounds = 3;        ///< alternated rounds of both throughput cases; medians reported
   int recover_acks = 100;    ///< after the client's master change, wait for this many more acked writes...
   int recover_ms = 15000;    ///< ...bounded by this long after the fault
   int observe_ms = 3000;     ///< keep watching the sentinels this long after the first +switch-master
-  bool verbose = false;      ///< print each run's event timeline to stderr
+  bool verbose = false;      ///< print each run's event timeline to stderr (and poll INFO replication of the data nodes)
 };
+
+/// Durable modes use this many replica acknowledgements per write (client_config::min_replicas_acked).
+inline constexpr int durable_min_replicas_acked = 1;
+/// ...with this WAIT timeout (client_config::replication_timeout).
+inline constexpr std::chrono::milliseconds durable_replication_timeout{100};
 
 /// Every Pub/Sub message of a set of sentinels (`PSUBSCRIBE *`), with the time it was read.
 /// Subscribed (confirmed by every sentinel) when the constructor returns.
@@ -160,12 +179,93 @@ class sentinel_event_log {
   std::vector<entry> entries_;
 };
 
+/// Verbose runs only: `INFO replication` of every data node every ~5 ms (own hiredis connections, reconnected
+/// when Sentinel's CLIENT KILL or a dead node drops them), to see which replicas were attached to
+/// which master, and at which offsets, while writes were acknowledged.
+class role_poller {
+ public:
+  struct sample {
+    fo_clock::time_point at;
+    std::uint16_t port = 0;
+    std::string shape;   ///< role and links, without offsets ("master [6401 6402]", "slave of 6400 connected")
+    std::string text;    ///< shape with offsets
+  };
+
+  explicit role_poller(std::vector<std::uint16_t> ports) : ports_(std::move(ports)) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~role_poller() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  role_poller(const role_poller&) = delete;
+  role_poller& operator=(const role_poller&) = delete;
+
+  std::vector<sample> samples() {
+    std::lock_guard lock(mutex_);
+    return samples_;
+  }
+
+ private:
+  static void describe(const std::string& info_text, sample& s) {
+    auto info = redis_ha::test::parse_info(info_text);
+    const std::string offset = info["master_repl_offset"];
+    if (info["role"] == "master") {
+      std::string ports, acks;
+      const int n = info["connected_slaves"].empty() ? 0 : std::stoi(info["connected_slaves"]);
+      for (int i = 0; i < n; ++i) {
+        auto rep = redis_ha::test::parse_info_value(info[fmt::format("slave{}", i)]);
+        ports += (ports.empty() ? "" : " ") + rep["port"] + (rep["state"] == "online" ? "" : "/" + rep["state"]);
+        acks += fmt::format("{}{}@{}", acks.empty() ? "" : " ", rep["port"], rep["offset"]);
+      }
+      s.shape = fmt::format("master [{}]", ports);
+      s.text = fmt::format("master offset {} replicas (port@acked offset) [{}]", offset, acks);
+    } else if (info["role"] == "slave") {
+      s.shape = fmt::format("slave of {} link {}", info["master_port"], info["master_link_status"]);
+      s.text = fmt::format("{} offset {}", s.shape, offset);
+    } else {
+      s.shape = s.text = "role ?";
+    }
+  }
+
+  void loop() {
+    using namespace std::chrono_literals;
+    std::vector<std::optional<redis_ha::test::sync_connection>> conns(ports_.size());
+    while (!stop_) {
+      for (std::size_t i = 0; i < ports_.size(); ++i) {
+        sample s;
+        s.port = ports_[i];
+        try {
+          if (!conns[i]) conns[i].emplace(ports_[i], 200ms);
+          auto r = conns[i]->command({"INFO", "replication"});
+          s.at = fo_clock::now();
+          describe(r.str, s);
+        } catch (const std::exception&) {
+          conns[i].reset();
+          s.at = fo_clock::now();
+          s.shape = s.text = "unreachable";
+        }
+        std::lock_guard lock(mutex_);
+        samples_.push_back(std::move(s));
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+
+  std::vector<std::uint16_t> ports_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::vector<sample> samples_;
+};
+
 /// One run's figures (milliseconds; nullopt: could not be determined, see note).
 struct failover_run {
   std::string mode;
   int run = 0;
   std::optional<double> to_switch_ms, switch_to_first_write_ms, first_write_after_fault_ms;
-  std::uint64_t failed = 0;
+  std::uint64_t failed = 0;          ///< every SET that completed with an error (not_replicated included)
+  std::uint64_t not_replicated = 0;  ///< of which error::not_replicated
   std::optional<std::uint64_t> acked_lost;
   bool flagged = false;
   bool error = false;
@@ -190,19 +290,22 @@ inline void append_note(std::string& note, const std::string& what) {
   note += what;
 }
 
-/// Acknowledged writes whose key is missing on the node at `port` (EXISTS in batches of 200).
-inline std::uint64_t missing_writes(redis_ha::test::background_writer& w, std::uint16_t port) {
-  std::vector<std::string> acked;
+/// Indexes of the acknowledged writes whose key is missing on the node at `port` (EXISTS in
+/// batches of 200; a batch with missing keys is checked key by key).
+inline std::vector<std::uint64_t> missing_writes(redis_ha::test::background_writer& w, std::uint16_t port) {
+  std::vector<std::uint64_t> acked, missing;
   for (auto& o : w.outcomes())
-    if (!o.ec) acked.push_back(w.key(o.index));
+    if (!o.ec) acked.push_back(o.index);
   redis_ha::test::sync_connection conn(port);
-  std::uint64_t present = 0;
   for (std::size_t i = 0; i < acked.size(); i += 200) {
+    const std::size_t end = std::min(acked.size(), i + 200);
     std::vector<std::string> cmd{"EXISTS"};
-    for (std::size_t k = i; k < std::min(acked.size(), i + 200); ++k) cmd.push_back(acked[k]);
-    present += static_cast<std::uint64_t>(conn.command(cmd).integer);
+    for (std::size_t k = i; k < end; ++k) cmd.push_back(w.key(acked[k]));
+    if (static_cast<std::size_t>(conn.command(cmd).integer) == end - i) continue;
+    for (std::size_t k = i; k < end; ++k)
+      if (conn.command({"EXISTS", w.key(acked[k])}).integer == 0) missing.push_back(acked[k]);
   }
-  return acked.size() - present;
+  return missing;
 }
 
 /// Sleeps until `t` (no-op if past).
@@ -225,6 +328,7 @@ inline std::uint16_t switch_new_port(const std::string& payload, const std::stri
 }  // namespace failover_detail
 
 /// One run on a fresh topology. Throws on harness failures (topology does not come up, ...).
+/// `mode`: kill, graceful, durable_kill or durable_graceful.
 inline failover_run run_failover_once(const std::string& mode, int run, const failover_options& opt) {
   using namespace std::chrono_literals;
   using namespace failover_detail;
@@ -232,16 +336,26 @@ inline failover_run run_failover_once(const std::string& mode, int run, const fa
   failover_run result;
   result.mode = mode;
   result.run = run;
+  const bool durable = mode.rfind("durable_", 0) == 0;
+  const std::string fault = durable ? mode.substr(8) : mode;  // kill | graceful
+  if (fault != "kill" && fault != "graceful") throw std::invalid_argument("unknown failover mode " + mode);
 
   redis_ha::test::topology topo;  // defaults: down-after 1000 ms, failover-timeout 5000 ms
   const std::string name = topo.master_name();
   sentinel_event_log sentinels(topo.sentinel_ports());
+  std::optional<role_poller> roles;
+  if (opt.verbose) roles.emplace(topo.node_ports());
 
-  // The client under test: library defaults, Sentinel mode over the three sentinels.
+  // The client under test: library defaults, Sentinel mode over the three sentinels; durable
+  // modes add min_replicas_acked (every SET followed by WAIT 1 100 in the same write).
   redis_ha::client_config cfg;
   for (auto p : topo.sentinel_ports()) cfg.sentinel.sentinels.push_back({"127.0.0.1", p});
   cfg.sentinel.master_name = name;
   cfg.connection.client_name = "bench-failover-writer";
+  if (durable) {
+    cfg.min_replicas_acked = durable_min_replicas_acked;
+    cfg.replication_timeout = durable_replication_timeout;
+  }
   redis_ha::test::background_writer writer(cfg, fmt::format("fo:{}:{}", mode, run));
 
   if (!writer.wait_more_acked(50, 10s)) throw std::runtime_error("writer: fewer than 50 acked writes in 10 s");
@@ -251,7 +365,7 @@ inline failover_run run_failover_once(const std::string& mode, int run, const fa
   auto& old_master = topo.master();
   const std::uint16_t old_port = old_master.port();
   fo_clock::time_point t_fault;
-  if (mode == "kill") {
+  if (fault == "kill") {
     t_fault = fo_clock::now();
     old_master.kill();
   } else {
@@ -304,7 +418,7 @@ inline failover_run run_failover_once(const std::string& mode, int run, const fa
   } catch (const std::exception&) {
     append_note(result.note, "sentinels did not agree on a new master within 15 s");
   }
-  if (final_port != 0 && mode == "graceful") {
+  if (final_port != 0 && fault == "graceful") {
     // Give Sentinel time to turn the old master into a replica of the new one.
     const auto until = fo_clock::now() + 10s;
     bool converted = false;
@@ -320,7 +434,16 @@ inline failover_run run_failover_once(const std::string& mode, int run, const fa
     }
     if (!converted) append_note(result.note, "old master not yet a replica of the new one after 10 s");
   }
-  if (final_port != 0) result.acked_lost = missing_writes(writer, final_port);
+  std::vector<std::uint64_t> lost;
+  if (final_port != 0) {
+    lost = missing_writes(writer, final_port);
+    result.acked_lost = lost.size();
+  }
+  std::vector<role_poller::sample> role_samples;
+  if (roles) {  // stop polling before the analysis
+    role_samples = roles->samples();
+    roles.reset();
+  }
 
   // --- analysis ----------------------------------------------------------------
   const auto log = sentinels.entries();
@@ -368,6 +491,7 @@ inline failover_run run_failover_once(const std::string& mode, int run, const fa
   for (auto& o : outcomes) {
     if (o.ec) {
       ++result.failed;
+      if (o.ec == redis_ha::error::not_replicated) ++result.not_replicated;
       ++errors[o.ec.message()];
       continue;
     }
@@ -386,8 +510,11 @@ inline failover_run run_failover_once(const std::string& mode, int run, const fa
   }
 
   if (opt.verbose) {
-    fmt::print(stderr, "--- {} run {} timeline (ms from the fault; old master {}, final master {}) ---\n", mode, run,
-               old_port, final_port);
+    fmt::print(stderr, "--- {} run {} timeline (ms from the fault; old master {}, final master {}{}) ---\n", mode, run,
+               old_port, final_port,
+               durable ? fmt::format(", min_replicas_acked {} replication_timeout {} ms", cfg.min_replicas_acked,
+                                     cfg.replication_timeout.count())
+                       : "");
     struct line {
       double at;
       std::string text;
@@ -401,6 +528,49 @@ inline failover_run run_failover_once(const std::string& mode, int run, const fa
         lines.push_back({ms_between(t_fault, t),
                          fmt::format("client {} {} {} {}", redis_ha::to_string(ev.type), ev.node.to_string(),
                                      ev.ec ? ev.ec.message() : "", ev.detail)});
+    // INFO replication of the data nodes: every change of role / attached replicas / link state.
+    // The state at the start of the timeline is shown at -100 ms.
+    std::map<std::uint16_t, std::string> shape;
+    std::map<std::uint16_t, const role_poller::sample*> initial;
+    for (auto& r : role_samples) {
+      if (r.at < t_fault - 100ms) {
+        initial[r.port] = &r;
+        shape[r.port] = r.shape;
+        continue;
+      }
+      if (shape[r.port] == r.shape) continue;
+      shape[r.port] = r.shape;
+      lines.push_back({ms_between(t_fault, r.at), fmt::format("node {} {}", r.port, r.text)});
+    }
+    for (auto& [port, r] : initial)
+      lines.push_back({-100.0, fmt::format("node {} {} (last sample before -100 ms)", port, r->text)});
+    // Lost writes: when they were sent and acknowledged, and what the old master reported
+    // (INFO replication) just before and just after the acknowledgement.
+    const std::set<std::uint64_t> lost_set(lost.begin(), lost.end());
+    for (auto& o : outcomes) {
+      if (!lost_set.count(o.index)) continue;
+      std::string via = "?";  // the master the client had verified last before the acknowledgement
+      for (auto& [t, ev] : events)
+        if (t <= o.done && ev.type == client_event::kind::role_verified) via = ev.node.to_string();
+      lines.push_back({ms_between(t_fault, o.done),
+                       fmt::format("write {} acked (sent {:.1f}, client's verified master {}) -- LOST on the final "
+                                   "master {}",
+                                   o.index, ms_between(t_fault, o.sent), via, final_port)});
+      const role_poller::sample *before = nullptr, *after = nullptr;
+      for (auto& r : role_samples) {
+        if (r.port != old_port) continue;
+        if (r.at <= o.done) before = &r;
+        else if (!after) after = &r;
+      }
+      if (before)
+        lines.push_back({ms_between(t_fault, o.done), fmt::format("  old master {} {:.1f} ms before: {}",
+                                                                  old_port, ms_between(before->at, o.done),
+                                                                  before->text)});
+      if (after)
+        lines.push_back({ms_between(t_fault, o.done), fmt::format("  old master {} {:.1f} ms after: {}",
+                                                                  old_port, ms_between(o.done, after->at),
+                                                                  after->text)});
+    }
     std::optional<fo_clock::time_point> last_ok;
     for (auto& o : outcomes) {
       if (o.ec)
@@ -433,6 +603,8 @@ inline std::optional<double> median(std::vector<double> v) {
 
 inline std::string cell(const std::optional<double>& v) { return v ? fmt::format("{:.1f}", *v) : "-"; }
 
+inline std::string cell0(const std::optional<double>& v) { return v ? fmt::format("{:.0f}", *v) : "-"; }
+
 inline std::string json_number(const std::optional<double>& v) { return v ? fmt::format("{:.1f}", *v) : "null"; }
 
 /// A median of counts: an integer unless it falls between two.
@@ -444,13 +616,57 @@ inline std::string json_count(const std::optional<double>& v) {
 
 }  // namespace failover_detail
 
+/// seq_ops_s / durable_seq_ops_s: every round measures both cases, alternated.
+struct ha_throughput {
+  std::vector<double> seq, durable_seq;
+  std::string error;  ///< non-empty: the measurement failed (the figures are null)
+};
+
+/// On a fresh topology (1 master + 2 replicas + 3 sentinels), one awaited SET of a 16-byte value
+/// at a time through redis_ha::client (Sentinel mode, library defaults), for
+/// `throughput_seconds`, with min_replicas_acked 0 and then durable_min_replicas_acked, for
+/// `throughput_rounds` rounds. A new client per measurement; timing starts once it is ready.
+inline ha_throughput measure_ha_throughput(const failover_options& opt) {
+  ha_throughput out;
+  try {
+    redis_ha::test::topology topo;
+    topo.wait_replicas_in_sync();
+    auto config = [&](int acked) {
+      redis_ha::client_config cfg;
+      for (auto p : topo.sentinel_ports()) cfg.sentinel.sentinels.push_back({"127.0.0.1", p});
+      cfg.sentinel.master_name = topo.master_name();
+      cfg.connection.client_name = "bench-seq";
+      cfg.min_replicas_acked = acked;
+      if (acked > 0) cfg.replication_timeout = durable_replication_timeout;
+      return cfg;
+    };
+    for (int round = 1; round <= opt.throughput_rounds; ++round) {
+      out.seq.push_back(run_ha_client_seq(config(0), opt.throughput_seconds));
+      out.durable_seq.push_back(run_ha_client_seq(config(durable_min_replicas_acked), opt.throughput_seconds));
+      fmt::print(stderr, "throughput round {}/{}: seq {:.0f} ops/s, durable_seq {:.0f} ops/s\n", round,
+                 opt.throughput_rounds, out.seq.back(), out.durable_seq.back());
+    }
+  } catch (const std::exception& e) {
+    out.error = e.what();
+    out.seq.clear();
+    out.durable_seq.clear();
+    fmt::print(stderr, "throughput: error: {}\n", out.error);
+  }
+  return out;
+}
+
 /// Runs every requested run, prints progress to stderr, the table and the JSON line to stdout.
 inline int run_failover_bench(const failover_options& opt) {
   using namespace failover_detail;
+  std::optional<ha_throughput> tput;
+  if (opt.throughput) tput = measure_ha_throughput(opt);
+
   std::vector<failover_run> runs;
   std::vector<std::string> modes;
   if (opt.kill) modes.push_back("kill");
   if (opt.graceful) modes.push_back("graceful");
+  if (opt.durable_kill) modes.push_back("durable_kill");
+  if (opt.durable_graceful) modes.push_back("durable_graceful");
   for (const auto& mode : modes) {
     for (int i = 1; i <= opt.runs; ++i) {
       failover_run r;
@@ -466,14 +682,20 @@ inline int run_failover_bench(const failover_options& opt) {
       }
       if (!r.error)
         fmt::print(stderr,
-                   "failover {} run {}/{}: to_switch {} ms, switch_to_first_write {} ms, failed {}, acked_lost {}{}\n",
+                   "failover {} run {}/{}: to_switch {} ms, switch_to_first_write {} ms, failed {} (not_replicated "
+                   "{}), acked_lost {}{}\n",
                    mode, i, opt.runs, cell(r.to_switch_ms), cell(r.switch_to_first_write_ms), r.failed,
-                   r.acked_lost ? std::to_string(*r.acked_lost) : "-", r.flagged ? " [flagged: " + r.note + "]" : "");
+                   r.not_replicated, r.acked_lost ? std::to_string(*r.acked_lost) : "-",
+                   r.flagged ? " [flagged: " + r.note + "]" : "");
       runs.push_back(std::move(r));
     }
   }
 
   fmt::print(
+      "# Modes: kill / graceful use the library defaults; durable_kill / durable_graceful are the same scenarios\n"
+      "#   with min_replicas_acked = {} and replication_timeout = {} ms in the writer's client_config (every SET\n"
+      "#   is followed by WAIT {} {} in the same write; unconfirmed SETs are resent within failover_budget,\n"
+      "#   then fail with not_replicated).\n"
       "# to_switch_ms: from the fault (just before SIGKILL of the master / sending the accepted SENTINEL FAILOVER)\n"
       "#   to the first +switch-master for the master name read from ANY sentinel (own PSUBSCRIBE per sentinel).\n"
       "# switch_to_first_write_ms: from that first +switch-master to the completion of the first acked SET that\n"
@@ -482,29 +704,62 @@ inline int run_failover_bench(const failover_options& opt) {
       "#   it may have been queued earlier). Negative: the client was writing to the new master before\n"
       "#   +switch-master was published (it follows +promoted-slave).\n"
       "# first_write_after_fault_ms: from the fault to that same first acked SET on the new master.\n"
-      "# failed: SETs of the whole run that completed with an error. acked_lost: acknowledged SETs whose key is\n"
-      "#   missing (EXISTS) on the final master, checked after the writer stopped, the sentinels agreed on the new\n"
-      "#   master and (graceful) the old master became its replica.\n"
+      "# failed: SETs of the whole run that completed with an error, not_replicated ones included; not_repl: of\n"
+      "#   which error::not_replicated. acked_lost: acknowledged SETs whose key is missing (EXISTS) on the final\n"
+      "#   master, checked after the writer stopped, the sentinels agreed on the new master and (graceful) the old\n"
+      "#   master became its replica.\n"
       "# flagged: Sentinel switched more than once (distinct +switch-master after the fault, or the final master\n"
-      "#   is not the first switch's); flagged and ERROR runs are left out of the medians.\n");
-  fmt::print("{:<9} {:>3} {:>13} {:>25} {:>27} {:>7} {:>10} {:>8}  {}\n", "mode", "run", "to_switch_ms",
-             "switch_to_first_write_ms", "first_write_after_fault_ms", "failed", "acked_lost", "flagged", "note");
+      "#   is not the first switch's); flagged and ERROR runs are left out of the medians (not of the *_max).\n",
+      durable_min_replicas_acked, durable_replication_timeout.count(), durable_min_replicas_acked,
+      durable_replication_timeout.count());
+  fmt::print("{:<16} {:>3} {:>13} {:>25} {:>27} {:>7} {:>8} {:>10} {:>8}  {}\n", "mode", "run", "to_switch_ms",
+             "switch_to_first_write_ms", "first_write_after_fault_ms", "failed", "not_repl", "acked_lost", "flagged",
+             "note");
   for (auto& r : runs)
-    fmt::print("{:<9} {:>3} {:>13} {:>25} {:>27} {:>7} {:>10} {:>8}  {}\n", r.mode, r.run, cell(r.to_switch_ms),
+    fmt::print("{:<16} {:>3} {:>13} {:>25} {:>27} {:>7} {:>8} {:>10} {:>8}  {}\n", r.mode, r.run, cell(r.to_switch_ms),
                cell(r.switch_to_first_write_ms), cell(r.first_write_after_fault_ms),
-               r.error ? "-" : std::to_string(r.failed), r.acked_lost ? std::to_string(*r.acked_lost) : "-",
-               r.error ? "error" : (r.flagged ? "yes" : "no"), r.note);
+               r.error ? "-" : std::to_string(r.failed), r.error ? "-" : std::to_string(r.not_replicated),
+               r.acked_lost ? std::to_string(*r.acked_lost) : "-", r.error ? "error" : (r.flagged ? "yes" : "no"),
+               r.note);
+
+  std::optional<double> seq_med, durable_seq_med;
+  if (tput) {
+    seq_med = median(tput->seq);
+    durable_seq_med = median(tput->durable_seq);
+    auto range = [](const std::vector<double>& v) {
+      if (v.empty()) return std::string("-");
+      return fmt::format("{:.0f}..{:.0f}", *std::min_element(v.begin(), v.end()),
+                         *std::max_element(v.begin(), v.end()));
+    };
+    fmt::print(
+        "\n# Durability cost, through the HA client (redis_ha::client, Sentinel mode, one data connection) on a fresh\n"
+        "#   1 master + 2 replicas + 3 sentinels topology -- NOT the raw-connection figure of `redis_ha_bench\n"
+        "#   throughput`: one awaited SET (16-byte value) at a time for {} s, both cases alternated, {} rounds.\n",
+        opt.throughput_seconds, opt.throughput_rounds);
+    fmt::print("{:<18} {:<44} {:>12} {:>16}\n", "case", "what", "median op/s", "min..max");
+    fmt::print("{:<18} {:<44} {:>12} {:>16}\n", "seq_ops_s", "min_replicas_acked 0", cell0(seq_med),
+               range(tput->seq));
+    fmt::print("{:<18} {:<44} {:>12} {:>16}\n", "durable_seq_ops_s",
+               fmt::format("min_replicas_acked {} (SET + WAIT {} {})", durable_min_replicas_acked,
+                           durable_min_replicas_acked, durable_replication_timeout.count()),
+               cell0(durable_seq_med), range(tput->durable_seq));
+    if (!tput->error.empty()) fmt::print("# throughput ERROR: {}\n", tput->error);
+    else if (seq_med && durable_seq_med)
+      fmt::print("# durable/seq: {:.3f}\n", *durable_seq_med / *seq_med);
+  }
 
   struct series {
     std::vector<double> to_switch, s2w, after_fault, failed, lost;
   };
   std::map<std::string, series> by_mode;
+  std::map<std::string, std::uint64_t> lost_max;  // over every non-error run, flagged included
   int flagged = 0, errors = 0;
   for (auto& r : runs) {
     if (r.error) {
       ++errors;
       continue;
     }
+    if (r.acked_lost) lost_max[r.mode] = std::max(lost_max[r.mode], *r.acked_lost);
     if (r.flagged) {
       ++flagged;
       continue;
@@ -520,18 +775,30 @@ inline int run_failover_bench(const failover_options& opt) {
     const auto v = median(by_mode[mode].*field);
     return field == &series::failed || field == &series::lost ? json_count(v) : json_number(v);
   };
+  auto mx = [&](const char* mode) {
+    return lost_max.count(mode) ? std::to_string(lost_max.at(mode)) : std::string("null");
+  };
+  auto ops = [](const std::optional<double>& v) { return v ? fmt::format("{:.0f}", *v) : std::string("null"); };
   fmt::print(
       "{{\"kill_to_switch_ms\": {}, \"kill_switch_to_first_write_ms\": {}, \"kill_first_write_after_fault_ms\": {}, "
       "\"kill_failed_requests\": {}, \"kill_acked_writes_lost\": {}, "
       "\"graceful_to_switch_ms\": {}, \"graceful_switch_to_first_write_ms\": {}, "
       "\"graceful_first_write_after_fault_ms\": {}, \"graceful_failed_requests\": {}, "
       "\"graceful_acked_writes_lost\": {}, \"runs\": {}, \"runs_per_mode\": {}, \"flagged_runs\": {}, "
-      "\"error_runs\": {}}}\n",
+      "\"error_runs\": {}, "
+      "\"durable_kill_acked_writes_lost\": {}, \"durable_graceful_acked_writes_lost\": {}, "
+      "\"durable_kill_failed_requests\": {}, \"durable_graceful_failed_requests\": {}, "
+      "\"durable_kill_switch_to_first_write_ms\": {}, \"durable_graceful_switch_to_first_write_ms\": {}, "
+      "\"durable_kill_acked_writes_lost_max\": {}, \"durable_graceful_acked_writes_lost_max\": {}, "
+      "\"seq_ops_s\": {}, \"durable_seq_ops_s\": {}}}\n",
       m("kill", &series::to_switch), m("kill", &series::s2w), m("kill", &series::after_fault),
       m("kill", &series::failed), m("kill", &series::lost), m("graceful", &series::to_switch),
       m("graceful", &series::s2w), m("graceful", &series::after_fault), m("graceful", &series::failed),
-      m("graceful", &series::lost), runs.size(), opt.runs, flagged, errors);
-  return errors == 0 ? 0 : 1;
+      m("graceful", &series::lost), runs.size(), opt.runs, flagged, errors, m("durable_kill", &series::lost),
+      m("durable_graceful", &series::lost), m("durable_kill", &series::failed), m("durable_graceful", &series::failed),
+      m("durable_kill", &series::s2w), m("durable_graceful", &series::s2w), mx("durable_kill"),
+      mx("durable_graceful"), ops(seq_med), ops(durable_seq_med));
+  return errors == 0 && (!tput || tput->error.empty()) ? 0 : 1;
 }
 
 }  // namespace bench

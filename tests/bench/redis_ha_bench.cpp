@@ -2,12 +2,16 @@
 // line, one JSON object. Not a test: nothing here asserts on speed.
 //
 //   redis_ha_bench throughput --port P [--seconds S] [--rounds R] [--pin CPU]
-//   redis_ha_bench failover [--runs N] [--mode kill|graceful|both] [--observe-ms MS] [--verbose 1]
+//   redis_ha_bench failover [--runs N] [--mode kill|graceful|durable_kill|durable_graceful|both|all]
+//                           [--observe-ms MS] [--verbose 1] [--no-throughput]
+//                           [--throughput-seconds S] [--throughput-rounds R]
+//   redis_ha_bench gateway [--seconds S] [--connections 32] [--threads 2] (see gateway.hpp)
 //
 // For comparable figures on a small machine pin both processes, e.g.
 //   taskset -c 0 redis-server --port 6390 --save '' &
 //   redis_ha_bench throughput --port 6390 --pin 1
 #include "failover.hpp"
+#include "gateway.hpp"
 #include "throughput.hpp"
 
 #include <fmt/format.h>
@@ -40,10 +44,18 @@ int usage() {
              "usage: redis_ha_bench throughput --port P [--seconds S] [--rounds R] [--pin CPU] [--only CASE]\n"
              "  Runs SET (16-byte value) on one connection against 127.0.0.1:P and prints a table;\n"
              "  the last line is a JSON object of median ops/s.\n"
-             "usage: redis_ha_bench failover [--runs N] [--mode kill|graceful|both] [--observe-ms MS] [--verbose 1]\n"
+             "usage: redis_ha_bench failover [--runs N] [--mode kill|graceful|durable_kill|durable_graceful|both|all]\n"
+             "                               [--observe-ms MS] [--verbose 1] [--no-throughput]\n"
+             "                               [--throughput-seconds S] [--throughput-rounds R]\n"
              "  Per run (N per mode, default 5), starts a fresh 1 master + 2 replicas + 3 sentinels topology on\n"
              "  127.0.0.1, writes through redis_ha::client every 5 ms, SIGKILLs the master (kill) or sends\n"
-             "  SENTINEL FAILOVER (graceful) and prints a table; the last line is a JSON object of medians.\n");
+             "  SENTINEL FAILOVER (graceful) and prints a table; the last line is a JSON object of medians.\n"
+             "  durable_*: the same with min_replicas_acked = 1 (WAIT 1 100 after every SET). both = kill +\n"
+             "  graceful; all (default) = the four modes. Unless --no-throughput, first measures one awaited SET\n"
+             "  at a time through redis_ha::client on a fresh topology with min_replicas_acked 0 and 1\n"
+             "  (seq_ops_s, durable_seq_ops_s; default 3 rounds of 2 s). --verbose 1 prints each run's timeline\n"
+             "  (sentinel and client events, INFO replication of every data node every ~5 ms, lost writes).\n");
+  fmt::print(stderr, "{}", bench::gateway_usage());
   return 2;
 }
 
@@ -107,11 +119,18 @@ int failover(const std::map<std::string, std::string>& args) {
   if (args.count("runs")) opt.runs = std::stoi(args.at("runs"));
   if (args.count("observe-ms")) opt.observe_ms = std::stoi(args.at("observe-ms"));
   if (args.count("verbose")) opt.verbose = args.at("verbose") != "0";
-  const std::string mode = args.count("mode") ? args.at("mode") : "both";
-  if (mode != "kill" && mode != "graceful" && mode != "both") return usage();
-  if (opt.runs < 1) return usage();
-  opt.kill = mode != "graceful";
-  opt.graceful = mode != "kill";
+  if (args.count("no-throughput")) opt.throughput = false;
+  if (args.count("throughput-seconds")) opt.throughput_seconds = std::stod(args.at("throughput-seconds"));
+  if (args.count("throughput-rounds")) opt.throughput_rounds = std::stoi(args.at("throughput-rounds"));
+  const std::string mode = args.count("mode") ? args.at("mode") : "all";
+  if (mode != "kill" && mode != "graceful" && mode != "durable_kill" && mode != "durable_graceful" &&
+      mode != "both" && mode != "all")
+    return usage();
+  if (opt.runs < 1 || opt.throughput_rounds < 1 || opt.throughput_seconds <= 0) return usage();
+  opt.kill = mode == "kill" || mode == "both" || mode == "all";
+  opt.graceful = mode == "graceful" || mode == "both" || mode == "all";
+  opt.durable_kill = mode == "durable_kill" || mode == "all";
+  opt.durable_graceful = mode == "durable_graceful" || mode == "all";
   return bench::run_failover_bench(opt);
 }
 
@@ -121,13 +140,20 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage();
   std::string mode = argv[1];
   std::map<std::string, std::string> args;
-  for (int i = 2; i + 1 < argc; i += 2) {
+  for (int i = 2; i < argc; i += 2) {
     if (std::strncmp(argv[i], "--", 2) != 0) return usage();
+    if (std::strcmp(argv[i], "--no-throughput") == 0) {  // the one option without a value
+      args["no-throughput"] = "1";
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) return usage();
     args[argv[i] + 2] = argv[i + 1];
   }
   try {
     if (mode == "throughput") return throughput(args);
     if (mode == "failover") return failover(args);
+    if (mode == "gateway") return bench::gateway_command(args);
   } catch (const std::exception& e) {
     fmt::print(stderr, "redis_ha_bench: {}\n", e.what());
     return 1;

@@ -1,7 +1,11 @@
 // redis_ha_bench throughput: single-connection SET throughput of
 // basic_connection against raw hiredis, alternated in one process.
+// run_ha_client_seq: the same one-SET-at-a-time loop through the HA client
+// (used by `redis_ha_bench failover` for the cost of min_replicas_acked).
 #pragma once
 
+#include <redis_ha/client.hpp>
+#include <redis_ha/client_config.hpp>
 #include <redis_ha/connection.hpp>
 
 #include <asio/io_context.hpp>
@@ -10,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -78,6 +83,58 @@ inline double run_redis_ha(const throughput_options& opt, int concurrency, int b
   if (st.failure && st.failure != redis_ha::error::connection_closed)
     throw std::runtime_error("redis_ha: " + st.failure.message());
   return static_cast<double>(st.requests) * batch / elapsed;
+}
+
+/// One awaited SET (16-byte value) at a time through a redis_ha::client built from `cfg`
+/// (Sentinel or direct mode), for `seconds` from the moment the client has a verified master.
+/// Returns SETs per second. Throws on any failed SET.
+inline double run_ha_client_seq(redis_ha::client_config cfg, double seconds) {
+  asio::io_context ioc{1};
+  redis_ha::client client{ioc.get_executor(), std::move(cfg)};
+  std::optional<std::error_code> ready;
+  client.async_wait_ready([&](std::error_code ec) { ready = ec; });
+  while (!ready && ioc.run_one()) {
+  }
+  if (!ready || *ready) throw std::runtime_error("HA client not ready: " + (ready ? ready->message() : "no work"));
+
+  redis_ha::request req;
+  req.push("SET", "bench:key", value16());
+
+  struct state {
+    redis_ha::client& client;
+    const redis_ha::request& req;
+    bench_clock::time_point deadline;
+    std::uint64_t requests = 0;
+    bool done = false;
+    std::error_code failure;
+  } st{client, req, bench_clock::now() + std::chrono::duration_cast<bench_clock::duration>(
+                                           std::chrono::duration<double>(seconds))};
+
+  struct requester {
+    state* st;
+    void operator()(std::error_code ec, redis_ha::response) const {
+      if (ec) {
+        st->failure = ec;
+        st->done = true;
+        return;
+      }
+      ++st->requests;
+      if ((st->requests & 63) != 0 || bench_clock::now() < st->deadline)
+        st->client.async_exec(st->req, *this);
+      else
+        st->done = true;
+    }
+  };
+  const auto t0 = bench_clock::now();
+  client.async_exec(req, requester{&st});
+  while (!st.done && ioc.run_one()) {
+  }
+  const double elapsed = std::chrono::duration<double>(bench_clock::now() - t0).count();
+  client.close();
+  ioc.run_for(std::chrono::milliseconds(200));  // let the closed connections finish
+  if (st.failure) throw std::runtime_error("redis_ha::client: " + st.failure.message());
+  if (!st.done) throw std::runtime_error("redis_ha::client: the I/O loop ran out of work");
+  return static_cast<double>(st.requests) / elapsed;
 }
 
 /// The same SETs through raw hiredis, synchronously: `batch` commands
