@@ -290,23 +290,6 @@ inline void append_note(std::string& note, const std::string& what) {
   note += what;
 }
 
-/// Indexes of the acknowledged writes whose key is missing on the node at `port` (EXISTS in
-/// batches of 200; a batch with missing keys is checked key by key).
-inline std::vector<std::uint64_t> missing_writes(redis_ha::test::background_writer& w, std::uint16_t port) {
-  std::vector<std::uint64_t> acked, missing;
-  for (auto& o : w.outcomes())
-    if (!o.ec) acked.push_back(o.index);
-  redis_ha::test::sync_connection conn(port);
-  for (std::size_t i = 0; i < acked.size(); i += 200) {
-    const std::size_t end = std::min(acked.size(), i + 200);
-    std::vector<std::string> cmd{"EXISTS"};
-    for (std::size_t k = i; k < end; ++k) cmd.push_back(w.key(acked[k]));
-    if (static_cast<std::size_t>(conn.command(cmd).integer) == end - i) continue;
-    for (std::size_t k = i; k < end; ++k)
-      if (conn.command({"EXISTS", w.key(acked[k])}).integer == 0) missing.push_back(acked[k]);
-  }
-  return missing;
-}
 
 /// Sleeps until `t` (no-op if past).
 inline void sleep_until(fo_clock::time_point t) {
@@ -436,7 +419,7 @@ inline failover_run run_failover_once(const std::string& mode, int run, const fa
   }
   std::vector<std::uint64_t> lost;
   if (final_port != 0) {
-    lost = missing_writes(writer, final_port);
+    lost = writer.missing_on(final_port);
     result.acked_lost = lost.size();
   }
   std::vector<role_poller::sample> role_samples;

@@ -148,19 +148,6 @@ void check_writes(background_writer& w) {
   CHECK(failed == 0);
 }
 
-// Acknowledged writes of `w` missing on the node at `port`.
-std::size_t missing_writes(background_writer& w, std::uint16_t port) {
-  std::vector<std::string> acked;
-  for (const auto& o : w.outcomes())
-    if (!o.ec) acked.push_back(w.key(o.index));
-  std::size_t present = 0;
-  for (std::size_t i = 0; i < acked.size(); i += 200) {
-    std::vector<std::string> cmd{"EXISTS"};
-    for (std::size_t k = i; k < std::min(acked.size(), i + 200); ++k) cmd.push_back(acked[k]);
-    present += static_cast<std::size_t>(redis_ha::test::command(port, cmd).integer);
-  }
-  return acked.size() - present;
-}
 
 redis_ha::client_config base_config(const topology& topo, const std::string& sentinel_host) {
   redis_ha::client_config cfg;
@@ -284,7 +271,7 @@ TEST_CASE("address_map: every data-node connection goes through the mapped proxy
   REQUIRE(w.wait_more_acked(100, 15s));  // resumed on the new master
   w.stop();
   check_writes(w);
-  const auto missing = missing_writes(w, new_port);
+  const auto missing = w.missing_on(new_port).size();
   INFO("acknowledged writes missing on the new master: " << missing);
   CHECK(missing <= 2);
 
@@ -369,7 +356,7 @@ TEST_CASE("host names: nodes and sentinels announce localhost and the client res
   REQUIRE(w.wait_more_acked(100, 15s));
   w.stop();
   check_writes(w);
-  const auto missing = missing_writes(w, new_port);
+  const auto missing = w.missing_on(new_port).size();
   INFO("acknowledged writes missing on the new master: " << missing);
   CHECK(missing <= 2);
   bool changed = false;

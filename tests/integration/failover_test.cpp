@@ -39,19 +39,6 @@ bool documented(std::error_code ec) {
          ec == error::queue_full;
 }
 
-// Acknowledged writes whose key is missing on the node at `port`.
-std::size_t missing_writes(background_writer& w, std::uint16_t port) {
-  std::vector<std::string> acked;
-  for (auto& o : w.outcomes())
-    if (!o.ec) acked.push_back(w.key(o.index));
-  std::size_t present = 0;
-  for (std::size_t i = 0; i < acked.size(); i += 200) {
-    std::vector<std::string> cmd{"EXISTS"};
-    for (std::size_t k = i; k < std::min(acked.size(), i + 200); ++k) cmd.push_back(acked[k]);
-    present += static_cast<std::size_t>(redis_ha::test::command(port, cmd).integer);
-  }
-  return acked.size() - present;
-}
 
 void check_outcomes(background_writer& w, bool expect_no_failure) {
   auto outcomes = w.outcomes();
@@ -86,7 +73,7 @@ std::size_t survive(const char* prefix, Fault fault, redis_ha::client_event::kin
   if (topo.data_node_by_port(old_port).paused()) topo.data_node_by_port(old_port).resume();
   check_outcomes(w, true);  // SET is idempotent: resent, never failed
   CHECK(saw(w, expected_event));
-  const auto missing = missing_writes(w, new_port);
+  const auto missing = w.missing_on(new_port).size();
   INFO("acknowledged writes missing on the new master: " << missing);
   return missing;
 }

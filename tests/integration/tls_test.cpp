@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/io_thread.hpp"
 #include "support/eventually.hpp"
 #include "support/info.hpp"
 #include "support/redis_server.hpp"
@@ -35,6 +36,7 @@
 #include "support/tls.hpp"
 
 using namespace std::chrono_literals;
+using redis_ha::test::io_thread;
 using Catch::Matchers::Contains;
 using redis_ha::error;
 using redis_ha::test::client_ports;
@@ -47,43 +49,6 @@ using redis_ha::test::tls_topology;
 
 namespace {
 
-// An io_context on its own thread; objects living on it are created, used and destroyed
-// there (through call()), as the library's thread rules require.
-class io_thread {
- public:
-  io_thread() : work_(asio::make_work_guard(ioc_)), thread_([this] { ioc_.run(); }) {}
-  ~io_thread() {
-    work_.reset();
-    thread_.join();
-  }
-  asio::io_context& context() noexcept { return ioc_; }
-  asio::any_io_executor executor() { return ioc_.get_executor(); }
-
-  // Runs f() on the I/O thread and returns its result.
-  template <class F>
-  auto call(F f) -> decltype(f()) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    asio::post(ioc_, [&task] { task(); });
-    return result.get();
-  }
-
-  // Starts an operation on the I/O thread: start(handler) where handler is
-  // void(std::error_code, Args...), and waits for its completion.
-  template <class... Args, class Start>
-  std::tuple<std::error_code, Args...> await(Start start, std::chrono::milliseconds timeout = 20s) {
-    auto p = std::make_shared<std::promise<std::tuple<std::error_code, Args...>>>();
-    auto f = p->get_future();
-    asio::post(ioc_, [p, start] { start([p](std::error_code ec, Args... args) { p->set_value({ec, std::move(args)...}); }); });
-    if (f.wait_for(timeout) != std::future_status::ready) throw std::runtime_error("operation did not complete");
-    return f.get();
-  }
-
- private:
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread thread_;
-};
 
 // A client context: TLS 1.2+, verify_peer, trusting the test CA when `trust_ca`.
 asio::ssl::context client_context(bool trust_ca = true, bool with_client_cert = false) {

@@ -5,11 +5,14 @@
 
 #include <redis_ha/client.hpp>
 
+#include "support/sync_client.hpp"
+
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -94,6 +97,24 @@ class background_writer {
   }
   /// The key written by write `i`.
   std::string key(std::uint64_t i) const { return prefix_ + ":" + std::to_string(i); }
+
+  /// Indexes of the acknowledged writes whose key is missing on the node at
+  /// `port` (EXISTS in batches of 200; a short batch is checked key by key).
+  std::vector<std::uint64_t> missing_on(std::uint16_t port) {
+    std::vector<std::uint64_t> acked, missing;
+    for (auto& o : outcomes())
+      if (!o.ec) acked.push_back(o.index);
+    sync_connection conn(port);
+    for (std::size_t i = 0; i < acked.size(); i += 200) {
+      const std::size_t end = std::min(acked.size(), i + 200);
+      std::vector<std::string> cmd{"EXISTS"};
+      for (std::size_t k = i; k < end; ++k) cmd.push_back(key(acked[k]));
+      if (static_cast<std::size_t>(conn.command(cmd).integer) == end - i) continue;
+      for (std::size_t k = i; k < end; ++k)
+        if (conn.command({"EXISTS", key(acked[k])}).integer == 0) missing.push_back(acked[k]);
+    }
+    return missing;
+  }
 
  private:
   void tick() {
