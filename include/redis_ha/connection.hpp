@@ -62,7 +62,7 @@ class basic_connection {
 
   /// Closes the connection; pending operations complete with errors.
   ~basic_connection() {
-    if (impl_) impl_->close(asio::error::operation_aborted);
+    if (impl_) impl_->close_from_user();
   }
 
   basic_connection(const basic_connection&) = delete;
@@ -72,7 +72,7 @@ class basic_connection {
   /// Closes this connection, then takes `other`'s.
   basic_connection& operator=(basic_connection&& other) noexcept {
     if (this != &other) {
-      if (impl_) impl_->close(asio::error::operation_aborted);
+      if (impl_) impl_->close_from_user();
       impl_ = std::move(other.impl_);
     }
     return *this;
@@ -157,8 +157,9 @@ class basic_connection {
   void set_push_handler(std::function<void(reply&&)> handler) { impl_->set_push_handler(std::move(handler)); }
 
   /// Closes now. Pending requests complete with `connection_closed` or
-  /// `connection_lost`, a pending connect with `operation_aborted`.
-  void close() { impl_->close(asio::error::operation_aborted); }
+  /// `connection_lost`, a pending connect with `operation_aborted`; their
+  /// handlers run later (posted), never inside this call.
+  void close() { impl_->close_from_user(); }
 
   /// True after a successful connect and until closed.
   bool is_open() const noexcept { return impl_->is_open(); }

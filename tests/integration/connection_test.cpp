@@ -351,3 +351,19 @@ TEST_CASE("per-operation cancellation", "[connection][cancel]") {
   REQUIRE(after);
   CHECK(after->at(0).as_integer() == 0);  // c2 never reached the server
 }
+
+TEST_CASE("close() completes pending requests later, never inside the call", "[connection]") {
+  redis_node server;
+  asio::io_context ioc;
+  redis_ha::connection conn{ioc.get_executor()};
+  REQUIRE_FALSE(connect(ioc, conn, local(server)));
+  std::optional<std::error_code> first, second;
+  conn.async_exec(single("ECHO", "a"), [&](std::error_code ec, response) { first = ec; });   // written at once
+  conn.async_exec(single("ECHO", "b"), [&](std::error_code ec, response) { second = ec; });  // waits for that write
+  conn.close();
+  CHECK_FALSE(first);
+  CHECK_FALSE(second);
+  run_until(ioc, [&] { return first && second; });
+  CHECK(first == error::connection_lost);
+  CHECK(second == error::connection_closed);
+}

@@ -110,7 +110,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
     auto replicas = std::move(replicas_);  // closing runs handlers that edit replicas_
     replicas_.clear();
     for (auto& r : replicas) r.conn->close();
-    fail_waiting(error::client_closed);
+    fail_waiting(error::client_closed, true);  // posted: never inside close()
   }
 
  private:
@@ -249,13 +249,13 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>> {
     waiting_.swap(left);
   }
 
-  void fail_waiting(std::error_code ec) {
+  void fail_waiting(std::error_code ec, bool post = false) {
     auto all = std::move(waiting_);
     waiting_.clear();
-    for (auto& p : all) finish(std::move(p), ec, {}, false);
+    for (auto& p : all) finish(std::move(p), ec, {}, post);
     auto waiters = std::move(ready_waiters_);
     ready_waiters_.clear();
-    for (auto& w : waiters) w.handler.dispatch(ec);
+    for (auto& w : waiters) post ? w.handler.post(ec) : w.handler.dispatch(ec);
   }
 
   // --- replicas (read_from) ---------------------------------------------------

@@ -171,7 +171,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     }
     using op_type = exec_op<std::decay_t<Handler>>;
     auto slot = asio::get_associated_cancellation_slot(handler);
-    exec_queue::entry_ptr entry = op_type::create(std::forward<Handler>(handler), ex_, stats_);
+    exec_queue::entry_ptr entry = op_type::create(std::forward<Handler>(handler), ex_, stats_, defer_completions_);
     exec_entry* raw = entry.get();
     raw->expected = req.expected_replies();
     auto timeout = req.options().timeout.count() ? req.options().timeout : cfg_.request_timeout;
@@ -219,9 +219,17 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
       cfg_.logger.log(log_level::warning, "redis_ha: connection to {} closed: {}", remote_.to_string(),
                       reason.message());
     queue_.fail_all(error::connection_lost, error::connection_closed);
-    if (was_connecting) connect_handler_.dispatch(reason);
+    if (was_connecting) defer_completions_ ? connect_handler_.post(reason) : connect_handler_.dispatch(reason);
     auto waiters = std::move(close_waiters_);
-    for (auto& w : waiters) w.dispatch(reason);
+    for (auto& w : waiters) defer_completions_ ? w.post(reason) : w.dispatch(reason);
+  }
+
+  /// `close` called by the user: handlers run later, never inside the call
+  /// (as Asio's own `close()` does with `operation_aborted`).
+  void close_from_user() {
+    defer_completions_ = true;
+    close(asio::error::operation_aborted);
+    defer_completions_ = false;
   }
 
  private:
@@ -236,14 +244,16 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
         asio::associated_allocator_t<Handler, asio::recycling_allocator<void>>>::template rebind_alloc<exec_op>;
 
    public:
-    exec_op(Handler&& h, const executor_type& ex, connection_stats& stats, const allocator_type& alloc)
-        : handler_(std::move(h), ex), stats_(stats), alloc_(alloc) {}
+    exec_op(Handler&& h, const executor_type& ex, connection_stats& stats, const bool& defer,
+            const allocator_type& alloc)
+        : handler_(std::move(h), ex), stats_(stats), defer_(defer), alloc_(alloc) {}
 
-    static exec_queue::entry_ptr create(Handler&& h, const executor_type& ex, connection_stats& stats) {
+    static exec_queue::entry_ptr create(Handler&& h, const executor_type& ex, connection_stats& stats,
+                                        const bool& defer) {
       allocator_type alloc(asio::get_associated_allocator(h, asio::recycling_allocator<void>()));
       exec_op* p = std::allocator_traits<allocator_type>::allocate(alloc, 1);
       try {
-        ::new (static_cast<void*>(p)) exec_op(std::move(h), ex, stats, alloc);
+        ::new (static_cast<void*>(p)) exec_op(std::move(h), ex, stats, defer, alloc);
       } catch (...) {
         std::allocator_traits<allocator_type>::deallocate(alloc, p, 1);
         throw;
@@ -264,10 +274,14 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     void on_complete(std::error_code ec, response replies) override {
       if (ec == error::request_timeout) ++stats_.timeouts;
       if (has_slot) handler_.cancellation_slot().clear();
-      handler_.dispatch(ec, std::move(replies));
+      if (defer_)
+        handler_.post(ec, std::move(replies));
+      else
+        handler_.dispatch(ec, std::move(replies));
     }
     stored_handler<Handler, executor_type> handler_;
     connection_stats& stats_;
+    const bool& defer_;  // the owner's defer_completions_
     allocator_type alloc_;
   };
 
@@ -504,6 +518,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
 
   std::string writing_;
   bool write_in_flight_ = false;
+  bool defer_completions_ = false;
   bool in_delivery_ = false;
   std::unique_ptr<char[]> read_buffer_;
 
