@@ -262,7 +262,11 @@ int main() {
     say("stopped the gateway and the topology");
     return other_errors == 0 ? 0 : 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "demo failed: {}\n", e.what());
-    return 1;
+    // Destructors have stopped the gateway and every Redis process by now.
+    if (interrupted)
+      fmt::print(stderr, "interrupted: stopped the gateway and the topology\n");
+    else
+      fmt::print(stderr, "demo failed: {}\n", e.what());
+    return interrupted ? 130 : 1;
   }
 }
