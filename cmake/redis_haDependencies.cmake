@@ -13,8 +13,8 @@ find_dependency(fmt)       # fmt-config.cmake  -> fmt::fmt
 # OpenSSL is optional: only redis_ha::tls (exported when redis-ha was built
 # with OpenSSL) needs it. find_dependency() is not used on purpose: it would
 # forward REQUIRED and make the whole package "not found" without OpenSSL.
-# Without OpenSSL, redis_ha::redis_ha works; linking redis_ha::tls then fails
-# with "OpenSSL::SSL ... not found".
+# Without OpenSSL, redis_ha::redis_ha works and redis_ha::tls is not defined
+# (redis_haConfig.cmake loads its export set only when OpenSSL::SSL exists).
 if(NOT TARGET OpenSSL::SSL)
   find_package(OpenSSL QUIET)
 endif()
