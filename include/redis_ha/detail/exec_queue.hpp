@@ -170,19 +170,32 @@ class exec_queue {
   /// `error::request_timeout` (unwritten ones are removed, written ones
   /// abandoned). Returns the earliest deadline still pending.
   clock::time_point expire(clock::time_point now) {
+    // Usually the timer fires for requests that completed meanwhile: then
+    // nothing is rebuilt, only the next deadline is found.
+    const std::size_t first_unwritten = entries_.size() - unwritten_count_;
+    bool any_expired = false, unwritten_expired = false;
+    clock::time_point next = clock::time_point::max();
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      const exec_entry& e = *entries_[i];
+      if (e.done_) continue;
+      if (e.deadline <= now) {
+        any_expired = true;
+        unwritten_expired = unwritten_expired || i >= first_unwritten;
+      } else if (e.deadline < next) {
+        next = e.deadline;
+      }
+    }
+    if (!any_expired) return next;
+
     completion_scope scope{*this};
     std::vector<entry_ptr> removed;
     std::vector<exec_entry*> abandoned;
-    clock::time_point next = clock::time_point::max();
     std::deque<entry_ptr> kept;
-    std::string compacted;
-    const std::size_t first_unwritten = entries_.size() - unwritten_count_;
-    bool any_unwritten_removed = false;
+    std::string compacted;  // the unwritten bytes that stay, when some leave
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       entry_ptr& e = entries_[i];
-      bool expired = !e->done_ && e->deadline <= now;
+      const bool expired = !e->done_ && e->deadline <= now;
       if (expired && i >= first_unwritten) {
-        any_unwritten_removed = true;
         --unwritten_count_;
         removed.push_back(std::move(e));
         continue;
@@ -190,10 +203,8 @@ class exec_queue {
       if (expired) {
         abandon(*e);
         abandoned.push_back(e.get());
-      } else if (!e->done_ && e->deadline < next) {
-        next = e->deadline;
       }
-      if (i >= first_unwritten) {
+      if (unwritten_expired && i >= first_unwritten) {
         std::size_t offset = compacted.size();
         compacted.append(unwritten_, e->offset_, e->length_);
         e->offset_ = offset;
@@ -201,7 +212,7 @@ class exec_queue {
       kept.push_back(std::move(e));
     }
     entries_.swap(kept);
-    if (any_unwritten_removed) unwritten_.swap(compacted);
+    if (unwritten_expired) unwritten_.swap(compacted);
     const std::error_code ec = error::request_timeout;
     for (exec_entry* e : abandoned)
       if (!e->done_) e->finish(ec, {});  // a completion may have closed the queue
