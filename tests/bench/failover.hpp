@@ -42,6 +42,7 @@
 
 #include "throughput.hpp"
 
+#include "support/ha_config.hpp"
 #include "support/ha_writer.hpp"
 #include "support/info.hpp"
 #include "support/sync_client.hpp"
@@ -331,9 +332,7 @@ inline failover_run run_failover_once(const std::string& mode, int run, const fa
 
   // The client under test: library defaults, Sentinel mode over the three sentinels; durable
   // modes add min_replicas_acked (every SET followed by WAIT 1 100 in the same write).
-  redis_ha::client_config cfg;
-  for (auto p : topo.sentinel_ports()) cfg.sentinel.sentinels.push_back({"127.0.0.1", p});
-  cfg.sentinel.master_name = name;
+  auto cfg = redis_ha::test::sentinel_client_config(topo);
   cfg.connection.client_name = "bench-failover-writer";
   if (durable) {
     cfg.min_replicas_acked = durable_min_replicas_acked;
@@ -615,9 +614,7 @@ inline ha_throughput measure_ha_throughput(const failover_options& opt) {
     redis_ha::test::topology topo;
     topo.wait_replicas_in_sync();
     auto config = [&](int acked) {
-      redis_ha::client_config cfg;
-      for (auto p : topo.sentinel_ports()) cfg.sentinel.sentinels.push_back({"127.0.0.1", p});
-      cfg.sentinel.master_name = topo.master_name();
+      auto cfg = redis_ha::test::sentinel_client_config(topo);
       cfg.connection.client_name = "bench-seq";
       cfg.min_replicas_acked = acked;
       if (acked > 0) cfg.replication_timeout = durable_replication_timeout;

@@ -24,6 +24,7 @@
 #include <tuple>
 #include <vector>
 
+#include "support/ha_config.hpp"
 #include "support/io_thread.hpp"
 #include "support/eventually.hpp"
 #include "support/topology.hpp"
@@ -59,9 +60,7 @@ topology acl_topology() {
 }
 
 redis_ha::client_config acl_config(topology& topo) {
-  redis_ha::client_config cfg;
-  for (auto p : topo.sentinel_ports()) cfg.sentinel.sentinels.push_back({"127.0.0.1", p});
-  cfg.sentinel.master_name = topo.master_name();
+  auto cfg = redis_ha::test::sentinel_client_config(topo);
   cfg.sentinel.username = "haclient";
   cfg.sentinel.password = "sentinel-secret";
   cfg.connection.username = "app";
@@ -192,35 +191,32 @@ TEST_CASE("acl: a wrong data-node or sentinel password gives auth_failed at once
   auto topo = acl_topology();
   io_thread io;
 
+  // A configuration error: reported at once (not after the budget), to
+  // waiters and requests alike. Returns the client's error detail.
+  auto expect_auth_failed = [&](const redis_ha::client_config& cfg) {
+    acl_client client(io, cfg);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto ec = client.wait_ready();
+    const auto took = std::chrono::steady_clock::now() - t0;
+    const auto detail = client.last_error_detail();
+    INFO("wait_ready: " << ec.message() << "; detail: " << detail);
+    CHECK(ec == error::auth_failed);
+    CHECK(took < 2s);
+    auto [exec_ec, resp] = client.exec(redis_ha::request{}.push("SET", "app:k", "v"));
+    CHECK(exec_ec == error::auth_failed);
+    return detail;
+  };
+
   {  // Wrong data-node password: the sentinels answer, the master refuses AUTH.
     auto cfg = acl_config(topo);
     cfg.connection.password = "not-the-password";
-    acl_client client(io, cfg);
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto ec = client.wait_ready();
-    const auto took = std::chrono::steady_clock::now() - t0;
-    const auto detail = client.last_error_detail();
-    INFO("wait_ready: " << ec.message() << "; detail: " << detail);
-    CHECK(ec == error::auth_failed);
-    CHECK(took < 2s);  // a configuration error: reported at once, not after the budget
-    CHECK_THAT(detail, Contains("authentication failed"));
-    auto [exec_ec, resp] = client.exec(redis_ha::request{}.push("SET", "app:k", "v"));
-    CHECK(exec_ec == error::auth_failed);
+    CHECK_THAT(expect_auth_failed(cfg), Contains("authentication failed"));
   }
 
-  {  // Wrong sentinel password: every sentinel refuses it, a configuration error.
+  {  // Wrong sentinel password: every sentinel refuses it.
     auto cfg = acl_config(topo);
     cfg.sentinel.password = "not-the-password";
-    acl_client client(io, cfg);
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto ec = client.wait_ready();
-    const auto took = std::chrono::steady_clock::now() - t0;
-    const auto detail = client.last_error_detail();
-    INFO("wait_ready: " << ec.message() << "; detail: " << detail);
-    CHECK(ec == error::auth_failed);
-    CHECK(took < 2s);  // reported at once, not after the budget
+    const auto detail = expect_auth_failed(cfg);
     for (auto p : topo.sentinel_ports()) CHECK_THAT(detail, Contains(std::to_string(p) + ": authentication failed"));
-    auto [exec_ec, resp] = client.exec(redis_ha::request{}.push("SET", "app:k", "v"));
-    CHECK(exec_ec == error::auth_failed);
   }
 }

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/ha_config.hpp"
 #include "support/eventually.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/ha_writer.hpp"
@@ -150,11 +151,8 @@ void check_writes(background_writer& w) {
 
 
 redis_ha::client_config base_config(const topology& topo, const std::string& sentinel_host) {
-  redis_ha::client_config cfg;
-  for (auto p : topo.sentinel_ports()) cfg.sentinel.sentinels.push_back({sentinel_host, p});
-  cfg.sentinel.master_name = topo.master_name();
-  cfg.connection.health_check_interval = 250ms;
-  cfg.connection.health_check_timeout = 250ms;
+  auto cfg = redis_ha::test::sentinel_client_config(topo, sentinel_host);
+  redis_ha::test::fast_health_check(cfg.connection);
   return cfg;
 }
 

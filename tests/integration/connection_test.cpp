@@ -49,6 +49,19 @@ std::error_code connect(asio::io_context& ioc, redis_ha::connection& conn, redis
   return *result;
 }
 
+// Runs one request to completion and requires it to succeed.
+response exec_ok(asio::io_context& ioc, redis_ha::connection& conn, const request& req) {
+  std::optional<std::error_code> ec;
+  response out;
+  conn.async_exec(req, [&](std::error_code e, response r) {
+    ec = e;
+    out = std::move(r);
+  });
+  REQUIRE(run_until(ioc, [&] { return ec.has_value(); }));
+  REQUIRE_FALSE(*ec);
+  return out;
+}
+
 request single(std::string_view cmd, std::string_view arg) {
   request r;
   r.push(cmd, arg);
@@ -67,13 +80,7 @@ TEST_CASE("connection runs requests with callbacks, coroutines, futures and defe
   SECTION("callback, several commands in one request") {
     request req;
     req.push("SET", "k", "v").push("GET", "k").push("INCR", "k").push("GET", "missing");
-    std::optional<response> got;
-    conn.async_exec(req, [&](std::error_code ec, response r) {
-      REQUIRE_FALSE(ec);
-      got = std::move(r);
-    });
-    run_until(ioc, [&] { return got.has_value(); });
-    REQUIRE(got);
+    std::optional<response> got = exec_ok(ioc, conn, req);  // a callback underneath
     REQUIRE(got->size() == 4);
     CHECK((*got)[0].as_string() == "OK");
     CHECK((*got)[1].as_string() == "v");
@@ -278,14 +285,8 @@ TEST_CASE("connection selects the database and names itself", "[connection]") {
   REQUIRE_FALSE(connect(ioc, conn, {"localhost", server.port()}));  // host name resolution too
   request req;
   req.push("SET", "in3", "yes").push("CLIENT", "GETNAME");
-  std::optional<response> got;
-  conn.async_exec(req, [&](std::error_code ec, response r) {
-    REQUIRE_FALSE(ec);
-    got = std::move(r);
-  });
-  run_until(ioc, [&] { return got.has_value(); });
-  REQUIRE(got);
-  CHECK(got->at(1).as_string() == "redis_ha_test");
+  auto got = exec_ok(ioc, conn, req);
+  CHECK(got.at(1).as_string() == "redis_ha_test");
   CHECK(redis_ha::test::command(server.port(), {"SELECT", "3"}).str == "OK");
 
   cfg.database = 99;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "support/ha_config.hpp"
 #include "support/ha_writer.hpp"
 #include "support/sync_client.hpp"
 #include "support/topology.hpp"
@@ -17,13 +18,10 @@ using redis_ha::test::topology;
 
 namespace {
 redis_ha::client_config durable_config(topology& topo) {
-  redis_ha::client_config cfg;
-  for (auto p : topo.sentinel_ports()) cfg.sentinel.sentinels.push_back({"127.0.0.1", p});
-  cfg.sentinel.master_name = topo.master_name();
+  auto cfg = redis_ha::test::sentinel_client_config(topo);
   cfg.min_replicas_acked = 1;
   cfg.replication_timeout = 100ms;
-  cfg.connection.health_check_interval = 250ms;
-  cfg.connection.health_check_timeout = 250ms;
+  redis_ha::test::fast_health_check(cfg.connection);
   return cfg;
 }
 }  // namespace

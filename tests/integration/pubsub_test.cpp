@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/ha_config.hpp"
 #include "support/eventually.hpp"
 #include "support/redis_server.hpp"
 #include "support/sync_client.hpp"
@@ -156,12 +157,9 @@ redis_ha::client_config direct(std::uint16_t port) {
 }
 
 redis_ha::client_config sentinel_config(topology& topo) {
-  redis_ha::client_config cfg;
-  for (auto p : topo.sentinel_ports()) cfg.sentinel.sentinels.push_back({"127.0.0.1", p});
-  cfg.sentinel.master_name = topo.master_name();
+  auto cfg = redis_ha::test::sentinel_client_config(topo);
   cfg.connection.client_name = "ha-subscriber";
-  cfg.connection.health_check_interval = 250ms;
-  cfg.connection.health_check_timeout = 250ms;
+  redis_ha::test::fast_health_check(cfg.connection);
   return cfg;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "support/ha_config.hpp"
 #include "support/info.hpp"
 #include "support/sync_client.hpp"
 #include "support/topology.hpp"
@@ -18,12 +19,9 @@ using redis_ha::test::topology;
 namespace {
 
 redis_ha::client_config reading_config(topology& topo, redis_ha::read_from where) {
-  redis_ha::client_config cfg;
-  for (auto p : topo.sentinel_ports()) cfg.sentinel.sentinels.push_back({"127.0.0.1", p});
-  cfg.sentinel.master_name = topo.master_name();
+  auto cfg = redis_ha::test::sentinel_client_config(topo);
   cfg.read_from = where;
-  cfg.connection.health_check_interval = 250ms;
-  cfg.connection.health_check_timeout = 250ms;
+  redis_ha::test::fast_health_check(cfg.connection);
   return cfg;
 }
 

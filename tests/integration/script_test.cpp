@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/ha_config.hpp"
 #include "support/info.hpp"
 #include "support/redis_server.hpp"
 #include "support/sync_client.hpp"
@@ -191,10 +192,7 @@ TEST_CASE("script: async_run through basic_client and basic_connection", "[scrip
 
 TEST_CASE("script: right after a Sentinel failover it runs on the new master", "[scripts][failover]") {
   topology topo;
-  redis_ha::client_config cfg;
-  for (auto p : topo.sentinel_ports()) cfg.sentinel.sentinels.push_back({"127.0.0.1", p});
-  cfg.sentinel.master_name = topo.master_name();
-  redis_ha::sync_client c{cfg};
+  redis_ha::sync_client c{redis_ha::test::sentinel_client_config(topo)};
   redis_ha::script s{incr_by_source};
   CHECK(redis_ha::run(c, s, {"fo"}, {"1"}).as_integer() == 1);
   CHECK(redis_ha::run(c, s, {"fo"}, {"1"}).as_integer() == 2);

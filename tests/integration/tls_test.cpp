@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/ha_config.hpp"
 #include "support/io_thread.hpp"
 #include "support/eventually.hpp"
 #include "support/info.hpp"
@@ -314,12 +315,9 @@ class tls_writer {
 };
 
 redis_ha::client_config sentinel_config(tls_topology& topo) {
-  redis_ha::client_config cfg;
-  for (auto p : topo.sentinel_tls_ports()) cfg.sentinel.sentinels.push_back({"127.0.0.1", p});
-  cfg.sentinel.master_name = topo.master_name();
+  auto cfg = redis_ha::test::sentinel_client_config(topo.sentinel_tls_ports(), topo.master_name());
   cfg.connection.client_name = "tls-ha";
-  cfg.connection.health_check_interval = 250ms;
-  cfg.connection.health_check_timeout = 250ms;
+  redis_ha::test::fast_health_check(cfg.connection);
   return cfg;
 }
 

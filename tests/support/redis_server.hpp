@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -259,5 +260,23 @@ private:
   std::string password_;
   bool paused_ = false;
 };
+
+/// Shortens a sentinel's timers with `SENTINEL DEBUG` (lost when it
+/// restarts); a period of 0 keeps Redis's default.
+inline void tune_sentinel(redis_node& s, int publish_period_ms, int info_period_ms, int ping_period_ms) {
+  std::vector<std::string> args{"SENTINEL", "DEBUG"};
+  for (const auto& [name, ms] : {std::pair{"publish-period", publish_period_ms},
+                                 std::pair{"info-period", info_period_ms}, std::pair{"ping-period", ping_period_ms}})
+    if (ms > 0) args.insert(args.end(), {name, std::to_string(ms)});
+  if (args.size() > 2) s.command(args);
+}
+
+/// The master port a sentinel reports for `master_name`, if it knows one.
+inline std::optional<std::uint16_t> sentinel_master_port(const redis_node& s, const std::string& master_name,
+                                                         std::chrono::milliseconds timeout) {
+  const auto addr = s.command({"SENTINEL", "GET-MASTER-ADDR-BY-NAME", master_name}, timeout);
+  if (addr.elements.size() != 2) return std::nullopt;
+  return static_cast<std::uint16_t>(std::stoi(addr.elements[1].str));
+}
 
 }  // namespace redis_ha::test

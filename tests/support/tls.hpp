@@ -285,7 +285,8 @@ public:
                             options_.extra_sentinel_config.end());
       sentinels_.emplace_back(s);
       sentinel_tls_ports_.push_back(tls_port);
-      tune(sentinels_.back());
+      tune_sentinel(sentinels_.back(), options_.sentinel_publish_period_ms, options_.sentinel_info_period_ms,
+                    options_.sentinel_ping_period_ms);
     }
     wait_until("sentinels ready", options_.ready_timeout, [&] { return sentinels_ready(data_[0].tls_port()); });
   }
@@ -317,7 +318,7 @@ public:
     std::string errors;
     for (auto& s : sentinels_) {
       try {
-        if (auto p = sentinel_master_port(s)) return *p;
+        if (auto p = sentinel_master_port(s, options_.master_name, query_timeout)) return *p;
       } catch (const std::exception& e) {
         errors += fmt::format("\n  {}", e.what());
       }
@@ -345,7 +346,7 @@ public:
     wait_until(fmt::format("master change away from TLS port {}", old_port), timeout, [&] {
       std::optional<std::uint16_t> agreed;
       for (auto& s : sentinels_) {
-        const auto p = sentinel_master_port(s);
+        const auto p = sentinel_master_port(s, options_.master_name, query_timeout);
         if (!p || *p == old_port || (agreed && *agreed != *p)) return false;
         agreed = p;
       }
@@ -414,21 +415,6 @@ public:
 private:
   static constexpr std::chrono::milliseconds query_timeout{500};
 
-  void tune(redis_node& s) {
-    std::vector<std::string> args{"SENTINEL", "DEBUG"};
-    for (const auto& [name, ms] : {std::pair{"publish-period", options_.sentinel_publish_period_ms},
-                                   std::pair{"info-period", options_.sentinel_info_period_ms},
-                                   std::pair{"ping-period", options_.sentinel_ping_period_ms}})
-      if (ms > 0) args.insert(args.end(), {name, std::to_string(ms)});
-    if (args.size() > 2) s.command(args);
-  }
-
-  std::optional<std::uint16_t> sentinel_master_port(redis_node& s) const {
-    const auto a = s.command({"SENTINEL", "GET-MASTER-ADDR-BY-NAME", options_.master_name}, query_timeout);
-    if (a.elements.size() != 2) return std::nullopt;
-    return static_cast<std::uint16_t>(std::stoi(a.elements[1].str));
-  }
-
   bool replicas_healthy(redis_node& s, std::uint16_t master_port) {
     const auto replicas = s.command({"SENTINEL", "REPLICAS", options_.master_name}, query_timeout);
     for (auto& d : data_) {
@@ -445,7 +431,7 @@ private:
 
   bool sentinels_ready(std::uint16_t master_port) {
     for (auto& s : sentinels_) {
-      if (sentinel_master_port(s) != master_port || !replicas_healthy(s, master_port)) return false;
+      if (sentinel_master_port(s, options_.master_name, query_timeout) != master_port || !replicas_healthy(s, master_port)) return false;
       const auto others = s.command({"SENTINEL", "SENTINELS", options_.master_name}, query_timeout);
       if (others.elements.size() != 2) return false;
       for (const auto& o : others.elements) {

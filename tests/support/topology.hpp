@@ -80,7 +80,8 @@ public:
                                     .master_host = options_.node_host};
     for (int i = 0; i < 3; ++i) {
       sentinels_.emplace_back(sentinel);
-      apply_sentinel_tuning(sentinels_.back());
+      tune_sentinel(sentinels_.back(), options_.sentinel_publish_period_ms, options_.sentinel_info_period_ms,
+                    options_.sentinel_ping_period_ms);
     }
     wait_until("sentinels ready", options_.ready_timeout, [&] { return sentinels_ready(data_nodes_[0].port()); });
   }
@@ -113,7 +114,7 @@ public:
     for (auto& s : sentinels_) {
       if (!s.running() || s.paused()) continue;
       try {
-        if (const auto port = sentinel_master_port(s)) return *port;
+        if (const auto port = sentinel_master_port(s, options_.master_name, query_timeout)) return *port;
       } catch (const std::exception& e) {
         errors += fmt::format("\n  {}", e.what());
       }
@@ -162,7 +163,7 @@ public:
       int answers = 0;
       for (auto& s : sentinels_) {
         if (!s.running() || s.paused()) continue;
-        const auto port = sentinel_master_port(s);
+        const auto port = sentinel_master_port(s, options_.master_name, query_timeout);
         if (!port || *port == old_port || (agreed && *agreed != *port)) return false;
         agreed = port;
         ++answers;
@@ -199,7 +200,8 @@ public:
   /// the SENTINEL DEBUG timing tuning.
   void restart_sentinel(std::size_t i) {
     sentinels_.at(i).restart();
-    apply_sentinel_tuning(sentinels_.at(i));
+    tune_sentinel(sentinels_.at(i), options_.sentinel_publish_period_ms, options_.sentinel_info_period_ms,
+                  options_.sentinel_ping_period_ms);
   }
 
   /// Polls `ready` every 25 ms (exceptions count as "not yet") until it returns true;
@@ -273,21 +275,6 @@ private:
     }
   }
 
-  void apply_sentinel_tuning(redis_node& s) {
-    std::vector<std::string> args{"SENTINEL", "DEBUG"};
-    for (const auto& [name, ms] : {std::pair{"publish-period", options_.sentinel_publish_period_ms},
-                                   std::pair{"info-period", options_.sentinel_info_period_ms},
-                                   std::pair{"ping-period", options_.sentinel_ping_period_ms}})
-      if (ms > 0) args.insert(args.end(), {name, std::to_string(ms)});
-    if (args.size() > 2) s.command(args);
-  }
-
-  std::optional<std::uint16_t> sentinel_master_port(redis_node& s) const {
-    const auto addr = s.command({"SENTINEL", "GET-MASTER-ADDR-BY-NAME", options_.master_name}, query_timeout);
-    if (addr.elements.size() != 2) return std::nullopt;
-    return static_cast<std::uint16_t>(std::stoi(addr.elements[1].str));
-  }
-
   bool replicas_linked(std::uint16_t master_port) {
     for (auto& node : data_nodes_) {
       if (node.port() == master_port) continue;
@@ -321,7 +308,7 @@ private:
 
   bool sentinels_ready(std::uint16_t master_port) {
     for (auto& s : sentinels_) {
-      if (sentinel_master_port(s) != master_port || !replicas_healthy(s, master_port)) return false;
+      if (sentinel_master_port(s, options_.master_name, query_timeout) != master_port || !replicas_healthy(s, master_port)) return false;
       const auto replicas = s.command({"SENTINEL", "REPLICAS", options_.master_name}, query_timeout);
       const auto others = s.command({"SENTINEL", "SENTINELS", options_.master_name}, query_timeout);
       if (replicas.elements.size() != 2 || others.elements.size() != 2) return false;
