@@ -36,6 +36,19 @@ struct sentinel_config {
   /// client also recovers through ROLE checks, `-READONLY`, connection loss
   /// and health checks when messages are lost.
   bool watch_events = true;
+  /// Shortest and longest delay before an event subscription to a sentinel
+  /// is tried again after it failed (exponential, jittered, per sentinel).
+  std::chrono::milliseconds watch_backoff_min{100};
+  /// Longest delay before a failed event subscription is tried again.
+  std::chrono::milliseconds watch_backoff_max{2000};
+  /// Health check of the event subscriptions: a `PING` after this long
+  /// without traffic, which must be answered within the same time.
+  std::chrono::milliseconds watch_health_check{1000};
+  /// Most sentinels learned from `SENTINEL sentinels` that are kept beside
+  /// the configured ones (which are always kept).
+  std::size_t max_learned_sentinels = 16;
+  /// A learned sentinel that stays unreachable this long is forgotten.
+  std::chrono::milliseconds forget_unreachable_after{60000};
 };
 
 /// Where read-only requests go.

@@ -27,6 +27,11 @@ struct client_event {
     retry,             ///< a request is resent to the next master (`ec`: why)
     request_failed,    ///< a request failed with a failover-related error (`ec`)
     replica_added,     ///< `node` was verified as a replica and serves reads
+    reconnecting,      ///< a reply from master `node` was rejected (`ec`: too large, too deep, malformed); not a failover: the client reconnects to `node` after the backoff
+    hold,              ///< a promotion of `node` is announced: writes are held back until it is verified (bounded by `promotion_hold`)
+    following,         ///< `node` is a replica whose ROLE names another master (`detail`), which is tried next
+    sentinels_disagree,  ///< the sentinels named different masters (`detail` lists who said what)
+    sentinel_learned,  ///< `node` was learned from `SENTINEL sentinels` and is used from now on
   };
   kind type = kind::resolved;
   address node{"", 0};      ///< the node concerned (empty host when none)
@@ -49,6 +54,11 @@ inline const char* to_string(client_event::kind k) noexcept {
     case client_event::kind::retry: return "retry";
     case client_event::kind::request_failed: return "request_failed";
     case client_event::kind::replica_added: return "replica_added";
+    case client_event::kind::reconnecting: return "reconnecting";
+    case client_event::kind::hold: return "hold";
+    case client_event::kind::following: return "following";
+    case client_event::kind::sentinels_disagree: return "sentinels_disagree";
+    case client_event::kind::sentinel_learned: return "sentinel_learned";
   }
   return "unknown";
 }

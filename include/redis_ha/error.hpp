@@ -94,6 +94,12 @@ enum class error {
   /// replicas within `replication_timeout`: the write ran on the master
   /// but may be lost if the master fails now.
   not_replicated,
+  /// A status, error, integer or length line of a reply exceeded
+  /// `connection_config::max_line_length`. The connection is closed.
+  line_too_long,
+  /// A sentinel answered, but with something that is not a usable address
+  /// (or not a Sentinel reply at all).
+  sentinel_protocol_error,
 };
 
 namespace detail {
@@ -131,11 +137,13 @@ class error_category_impl final : public std::error_category {
       case error::outcome_unknown: return "the connection was lost after a non-idempotent request was sent; it may or may not have run";
       case error::no_sentinel_reachable: return "no sentinel could be reached";
       case error::master_name_unknown: return "the sentinels do not know this master name";
-      case error::master_unreachable: return "the master named by Sentinel could not be reached";
+      case error::master_unreachable: return "no candidate master could be connected to and verified";
       case error::role_mismatch: return "the node's ROLE is not master";
       case error::client_closed: return "the client was closed";
       case error::unsupported_command: return "subscriber-mode commands need a dedicated connection, not the shared HA client";
       case error::not_replicated: return "the write was not confirmed by enough replicas (WAIT) in time";
+      case error::line_too_long: return "a reply line exceeded the configured maximum line length; the connection was closed";
+      case error::sentinel_protocol_error: return "a sentinel answered with something that is not a usable master address";
     }
     return "unknown redis_ha error";
   }

@@ -359,11 +359,26 @@ TEST_CASE("parse_sentinel_event: +odown of the master", "[ha][sentinel][event]")
   CHECK(replica->type == sentinel_event::kind::other);
 }
 
+TEST_CASE("parse_sentinel_event: replicas coming and going", "[ha][sentinel][event]") {
+  for (const char* ch : {"+slave", "+slave-reconf-done", "-sdown"}) {
+    auto up = event(ch, "slave 10.0.0.2:6380 10.0.0.2 6380 @ mymaster 10.0.0.1 6379");
+    REQUIRE(up);
+    CHECK(up->type == sentinel_event::kind::replica_up);
+    CHECK(up->node == addr("10.0.0.2", 6380));
+  }
+  auto down = event("+sdown", "slave 10.0.0.2:6380 10.0.0.2 6380 @ mymaster 10.0.0.1 6379");
+  REQUIRE(down);
+  CHECK(down->type == sentinel_event::kind::replica_down);
+  auto master_sdown = event("-sdown", "master mymaster 10.0.0.1 6379");
+  REQUIRE(master_sdown);
+  CHECK(master_sdown->type == sentinel_event::kind::other);
+}
+
 TEST_CASE("parse_sentinel_event: other events about this master are kind::other", "[ha][sentinel][event]") {
-  auto sdown = event("+sdown", "slave 10.0.0.2:6380 10.0.0.2 6380 @ mymaster 10.0.0.1 6379");
+  auto sdown = event("+sdown", "sentinel 10.0.0.9:26379 10.0.0.9 26379 @ mymaster 10.0.0.1 6379");
   REQUIRE(sdown);
   CHECK(sdown->type == sentinel_event::kind::other);
-  CHECK(sdown->node == addr("10.0.0.2", 6380));
+  CHECK(sdown->node == addr("10.0.0.9", 26379));
 
   auto epoch = event("+new-epoch", "master mymaster 10.0.0.1 6379 3");
   REQUIRE(epoch);

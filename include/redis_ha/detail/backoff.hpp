@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <random>
 
 namespace redis_ha {
@@ -15,9 +16,10 @@ namespace detail {
 /// uniformly from [delay/2, delay] so that many clients do not retry in step.
 class backoff {
  public:
-  backoff(std::chrono::milliseconds min, std::chrono::milliseconds max)
+  /// `seed` 0 draws a random seed; tests pass a fixed one to get fixed delays.
+  backoff(std::chrono::milliseconds min, std::chrono::milliseconds max, std::uint64_t seed = 0)
       : min_(std::max(min, std::chrono::milliseconds(1))), max_(std::max(max, min_)), next_(min_),
-        rng_(std::random_device{}()) {}
+        rng_(seed ? static_cast<std::mt19937::result_type>(seed) : std::random_device{}()) {}
 
   /// The delay before the next attempt.
   std::chrono::milliseconds next() {
@@ -28,6 +30,10 @@ class backoff {
   }
   /// Back to the shortest delay (after a success).
   void reset() { next_ = min_; }
+  /// True when the next delay is the shortest one (nothing failed since `reset`).
+  bool fresh() const noexcept { return next_ == min_; }
+  /// The longest delay.
+  std::chrono::milliseconds max() const noexcept { return max_; }
 
  private:
   std::chrono::milliseconds min_, max_, next_;

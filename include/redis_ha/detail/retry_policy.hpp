@@ -39,6 +39,10 @@ inline bool is_not_master_reply(const reply& r) {
 /// - a request written but unanswered (`connection_lost`) is resent only
 ///   if idempotent (by command traits or `request_options::idempotent`),
 ///   otherwise it fails with `outcome_unknown`;
+/// - a reply the reader rejected (`protocol_error`, `reply_too_large`,
+///   `nesting_too_deep`, `line_too_long`) completes with that error and is
+///   never resent: the same request would get the same reply again. (The
+///   other requests in flight on that connection see `connection_lost`.)
 /// - anything else (success, Redis error replies, timeouts, cancellation)
 ///   completes as is.
 inline retry_decision decide(const request& req, std::error_code ec, const response& replies) {

@@ -72,6 +72,8 @@ struct sentinel_event {
     promoting,         ///< `+failover-state-send-slaveof-noone`: promotion imminent
     aborted,           ///< `-failover-abort-*`: the failover was abandoned
     master_down,       ///< `+odown` of the master
+    replica_up,        ///< a replica appeared or came back (`+slave`, `+slave-reconf-done`, `-sdown` of a replica)
+    replica_down,      ///< a replica is subjectively down (`+sdown` of a replica)
   };
   kind type = kind::other;
   std::string channel;
@@ -130,6 +132,10 @@ inline std::optional<sentinel_event> parse_sentinel_event(std::string_view chann
     ev.type = sentinel_event::kind::aborted;
   else if (channel == "+odown" && w[0] == "master")
     ev.type = sentinel_event::kind::master_down;
+  else if (w[0] == "slave" && (channel == "+slave" || channel == "+slave-reconf-done" || channel == "-sdown"))
+    ev.type = sentinel_event::kind::replica_up;
+  else if (w[0] == "slave" && channel == "+sdown")
+    ev.type = sentinel_event::kind::replica_down;
   return ev;
 }
 

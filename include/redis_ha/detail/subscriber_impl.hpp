@@ -1,0 +1,253 @@
+#ifndef REDIS_HA_DETAIL_SUBSCRIBER_IMPL_HPP
+#define REDIS_HA_DETAIL_SUBSCRIBER_IMPL_HPP
+
+/// @file
+/// The implementation of `basic_subscriber`: the HA core (`master_driver`)
+/// finds and verifies the master; this keeps the wanted channels and
+/// patterns, sends them with the `ROLE` of every new connection, delivers
+/// messages and measures the deaf time of each reconnection.
+
+#include <redis_ha/address.hpp>
+#include <redis_ha/client_config.hpp>
+#include <redis_ha/connection.hpp>
+#include <redis_ha/connection_factory.hpp>
+#include <redis_ha/detail/master_driver.hpp>
+#include <redis_ha/error.hpp>
+#include <redis_ha/logger.hpp>
+#include <redis_ha/reply.hpp>
+#include <redis_ha/request.hpp>
+#include <redis_ha/subscriber_types.hpp>
+
+#include <asio/post.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace redis_ha {
+namespace detail {
+
+template <class Stream>
+class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stream>>, private master_owner<Stream> {
+ public:
+  using executor_type = typename Stream::executor_type;
+  using connection_type = basic_connection<Stream>;
+  using steady = std::chrono::steady_clock;
+
+  /// How long the previous connection keeps delivering messages after the
+  /// subscriber moved, at most (it is closed as soon as the new node
+  /// confirmed the subscriptions).
+  static constexpr std::chrono::milliseconds retire_after{2000};
+
+  subscriber_impl(const executor_type& ex, client_config cfg, connection_factory<Stream> factory)
+      : ex_(ex), cfg_(std::move(cfg)) {
+    auto f = make_fsm_config(cfg_);
+    f.want_replicas = false;
+    driver_ = std::make_shared<master_driver<Stream>>(ex, std::move(f), cfg_.connection, cfg_.sentinel,
+                                                      std::move(factory));
+    driver_->retire_grace = retire_after;
+  }
+  ~subscriber_impl() override { close(); }
+
+  const executor_type& executor() const noexcept { return ex_; }
+  const subscriber_stats& stats() const noexcept { return stats_; }
+  const std::set<std::string>& channels() const noexcept { return channels_; }
+  const std::set<std::string>& patterns() const noexcept { return patterns_; }
+  bool subscribed() const noexcept { return conn_ && conn_->is_open(); }
+  std::optional<address> node() const {
+    if (subscribed()) return node_;
+    return std::nullopt;
+  }
+
+  void set_message_handler(std::function<void(const message&)> h) { on_message_ = std::move(h); }
+  void set_event_handler(std::function<void(const subscriber_event&)> h) { on_event_ = std::move(h); }
+
+  void start() {
+    asio::post(ex_, [self = this->shared_from_this()] {
+      if (!self->closed_) self->driver_->start(self.get());
+    });
+  }
+
+  void change(bool pattern, bool add, std::vector<std::string> names) {
+    if (closed_) return;
+    auto& wanted = pattern ? patterns_ : channels_;
+    std::vector<std::string> changed;
+    for (auto& n : names) {
+      const bool did = add ? wanted.insert(n).second : wanted.erase(n) > 0;
+      if (did) changed.push_back(std::move(n));
+    }
+    if (changed.empty()) return;
+    const char* cmd = pattern ? (add ? "PSUBSCRIBE" : "PUNSUBSCRIBE") : (add ? "SUBSCRIBE" : "UNSUBSCRIBE");
+    request req;
+    for (const auto& n : changed) req.push(cmd, n);  // one command each: one reply each, errors included
+    // The subscribed connection and one being verified (which got the whole
+    // set before this change) both need it; a later connection gets the set.
+    for (auto* c : {&conn_, &verifying_}) {
+      if (!*c || !(*c)->is_open()) continue;
+      std::weak_ptr<subscriber_impl> weak = this->shared_from_this();
+      (*c)->async_exec(req, [weak, conn = *c](std::error_code ec, response resp) {
+        auto self = weak.lock();
+        if (!self || self->closed_ || ec || conn != self->conn_) return;  // losses: the HA core sees them
+        self->report_refusals(resp, 0);
+      });
+    }
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    driver_->close();
+    conn_.reset();
+    verifying_.reset();
+  }
+
+ private:
+  const redis_ha::logger& log() const noexcept { return cfg_.connection.logger; }
+
+  void emit(subscriber_event::kind k, const address& node, std::error_code ec = {}, std::string detail = {},
+            std::chrono::milliseconds deaf = {}) {
+    if (!on_event_) return;
+    subscriber_event ev;
+    ev.type = k;
+    ev.node = node;
+    ev.ec = ec;
+    ev.detail = std::move(detail);
+    ev.deaf = deaf;
+    auto handler = on_event_;  // the handler may replace itself
+    handler(ev);
+  }
+
+  // --- what the HA core says -----------------------------------------------------
+
+  void prepare(connection_type& conn) override {
+    std::weak_ptr<subscriber_impl> weak = this->shared_from_this();
+    conn.set_push_handler([weak](reply&& r) {
+      if (auto self = weak.lock()) self->on_push(r);
+    });
+  }
+
+  // ROLE, then every subscription, in one write: ROLE runs before the
+  // connection enters subscriber mode (where it would be refused).
+  void verify_request(const std::shared_ptr<connection_type>& conn, request& req) override {
+    for (const auto& c : channels_) req.push("SUBSCRIBE", c);
+    for (const auto& p : patterns_) req.push("PSUBSCRIBE", p);
+    verifying_ = conn;
+  }
+
+  void on_ready(std::uint64_t id, const std::shared_ptr<connection_type>& conn, const address& node, bool,
+                const response& verify) override {
+    conn_ = conn;
+    conn_id_ = id;
+    node_ = node;
+    if (verifying_ == conn) verifying_.reset();
+    driver_->drop_retired();  // make before break: the old connection delivered until now
+    ++stats_.connects;
+    std::chrono::milliseconds deaf{0};
+    if (lost_pending_) {
+      lost_pending_ = false;
+      deaf = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - lost_at_);
+      ++stats_.reconnects;
+      stats_.last_deaf_ms = deaf;
+      stats_.max_deaf_ms = std::max(stats_.max_deaf_ms, deaf);
+      stats_.total_deaf_ms += deaf;
+      log().log(log_level::warning,
+                "redis_ha: subscriber: {} channel(s) and {} pattern(s) re-subscribed on {} after {} ms",
+                channels_.size(), patterns_.size(), node.to_string(), deaf.count());
+    } else {
+      log().log(log_level::info, "redis_ha: subscriber: subscribed on {}", node.to_string());
+    }
+    report_refusals(verify, 1);
+    emit(subscriber_event::kind::subscribed, node, {}, {}, deaf);
+  }
+
+  void on_unready(std::uint64_t id) override {
+    if (id != conn_id_) return;
+    mark_lost();
+    conn_.reset();
+    conn_id_ = 0;
+  }
+
+  void on_event(const client_event& ev) override {
+    using k = client_event::kind;
+    switch (ev.type) {
+      case k::master_lost:
+      case k::reconnecting:
+        mark_lost();
+        emit(subscriber_event::kind::lost, ev.node, ev.ec, ev.detail);
+        break;
+      case k::resolve_failed:
+        ++stats_.failed_attempts;
+        emit(subscriber_event::kind::attempt_failed, ev.node, ev.ec, ev.detail);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // --- messages ----------------------------------------------------------------
+
+  void on_push(const reply& r) {
+    if (closed_) return;
+    // ["message", channel, payload], ["pmessage", pattern, channel, payload],
+    // ["smessage", channel, payload]
+    const bool pattern = r[0].as_string() == "pmessage";
+    if (r.size() < (pattern ? 4u : 3u)) return;
+    message m;
+    const reply& channel = r[pattern ? 2 : 1];
+    const reply& payload = r[pattern ? 3 : 2];
+    if (!channel.is_string() || !payload.is_string()) return;
+    if (pattern && r[1].is_string()) m.pattern = std::string(r[1].as_string());
+    m.channel = std::string(channel.as_string());
+    m.payload = std::string(payload.as_string());
+    ++stats_.messages;
+    if (on_message_) {
+      auto handler = on_message_;  // the handler may replace itself
+      handler(m);
+    }
+  }
+
+  void report_refusals(const response& resp, std::size_t first) {
+    for (std::size_t i = first; i < resp.size(); ++i) {
+      if (!resp[i].is_error()) continue;
+      log().log(log_level::error, "redis_ha: subscriber: {} refused a subscription: {}", node_.to_string(),
+                resp[i].error_message());
+      emit(subscriber_event::kind::subscribe_failed, node_, make_error_code(error::server_error),
+           std::string(resp[i].error_message()));
+    }
+  }
+
+  void mark_lost() {
+    if (lost_pending_) return;  // a reconnection already in progress keeps its start
+    lost_pending_ = true;
+    lost_at_ = steady::now();
+  }
+
+  executor_type ex_;
+  client_config cfg_;
+  std::shared_ptr<master_driver<Stream>> driver_;
+
+  std::set<std::string> channels_;
+  std::set<std::string> patterns_;
+  std::function<void(const message&)> on_message_;
+  std::function<void(const subscriber_event&)> on_event_;
+
+  std::shared_ptr<connection_type> conn_;       // subscribed
+  std::uint64_t conn_id_ = 0;
+  std::shared_ptr<connection_type> verifying_;  // got the whole set, not confirmed yet
+  address node_{"", 0};
+  bool closed_ = false;
+  bool lost_pending_ = false;
+  steady::time_point lost_at_{};
+  subscriber_stats stats_;
+};
+
+}  // namespace detail
+}  // namespace redis_ha
+
+#endif  // REDIS_HA_DETAIL_SUBSCRIBER_IMPL_HPP
