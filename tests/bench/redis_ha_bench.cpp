@@ -5,6 +5,7 @@
 //   redis_ha_bench failover [--runs N] [--mode kill|graceful|durable_kill|durable_graceful|both|all]
 //                           [--observe-ms MS] [--verbose 1] [--no-throughput]
 //                           [--throughput-seconds S] [--throughput-rounds R]
+//   redis_ha_bench outage [--seconds S]
 //   redis_ha_bench gateway [--seconds S] [--connections 32] [--threads 2] (see gateway.hpp)
 //
 // For comparable figures on a small machine pin both processes, e.g.
@@ -12,6 +13,7 @@
 //   redis_ha_bench throughput --port 6390 --pin 1
 #include "failover.hpp"
 #include "gateway.hpp"
+#include "outage.hpp"
 #include "throughput.hpp"
 
 #include <fmt/format.h>
@@ -55,6 +57,10 @@ int usage() {
              "  at a time through redis_ha::client on a fresh topology with min_replicas_acked 0 and 1\n"
              "  (seq_ops_s, durable_seq_ops_s; default 3 rounds of 2 s). --verbose 1 prints each run's timeline\n"
              "  (sentinel and client events, INFO replication of every data node every ~5 ms, lost writes).\n");
+  fmt::print(stderr,
+             "usage: redis_ha_bench outage [--seconds S]\n"
+             "  Master down, no failover possible: counts resolutions and connects at 0, 20 and 200 requests/s\n"
+             "  (S seconds each, default 10), then the reconnects one COMMAND DOCS causes in direct mode.\n");
   fmt::print(stderr, "{}", bench::gateway_usage());
   return 2;
 }
@@ -154,6 +160,11 @@ int main(int argc, char** argv) {
     if (mode == "throughput") return throughput(args);
     if (mode == "failover") return failover(args);
     if (mode == "gateway") return bench::gateway_command(args);
+    if (mode == "outage") {
+      bench::outage_options opt;
+      if (args.count("seconds")) opt.seconds = std::stod(args.at("seconds"));
+      return bench::run_outage_bench(opt);
+    }
   } catch (const std::exception& e) {
     fmt::print(stderr, "redis_ha_bench: {}\n", e.what());
     return 1;

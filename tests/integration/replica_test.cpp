@@ -83,7 +83,7 @@ TEST_CASE("read_from=replica_preferred: reads keep succeeding through a failover
   CHECK(redis_ha::test::command(topo.master().port(), {"GET", "r:after"}).str == "1");
 }
 
-TEST_CASE("a replica answering -MASTERDOWN leaves the pool; resends stay bounded by the budget", "[replica]") {
+TEST_CASE("a replica answering -MASTERDOWN leaves the pool, and resends stay bounded by the budget", "[replica]") {
   redis_ha::test::topology_options opts;
   opts.extra_server_config = {"replica-serve-stale-data no"};
   topology topo{opts};

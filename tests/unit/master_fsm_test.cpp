@@ -172,7 +172,7 @@ TEST_CASE("master_fsm: start asks every sentinel, verifies the named master, the
   CHECK_FALSE(h.find(act::connect));
 }
 
-TEST_CASE("master_fsm: a stale sentinel names a replica; its ROLE leads to the real master", "[fsm][defect4]") {
+TEST_CASE("master_fsm: a stale sentinel names a replica, and its ROLE leads to the real master", "[fsm][defect4]") {
   harness h(sentinel_cfg());
   h.apply(h.fsm.start(h.now));
   const auto r = h.round();
@@ -341,7 +341,7 @@ TEST_CASE("master_fsm: a rejected reply reconnects to the same master after the 
   }
 }
 
-TEST_CASE("master_fsm: verification has a deadline; close ends everything at once", "[fsm][defect5]") {
+TEST_CASE("master_fsm: verification has a deadline, and close ends everything at once", "[fsm][defect5]") {
   harness h(direct_cfg({m1, m2}));
   h.apply(h.fsm.start(h.now));
   auto c = h.find(act::connect);
