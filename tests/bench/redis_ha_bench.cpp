@@ -6,12 +6,14 @@
 //                           [--observe-ms MS] [--verbose 1] [--no-throughput]
 //                           [--throughput-seconds S] [--throughput-rounds R]
 //   redis_ha_bench gateway [--seconds S] [--connections 32] [--threads 2] (see gateway.hpp)
+//   redis_ha_bench hostile [--seconds S] [--only ATTACK] (see hostile.hpp)
 //
 // For comparable figures on a small machine pin both processes, e.g.
 //   taskset -c 0 redis-server --port 6390 --save '' &
 //   redis_ha_bench throughput --port 6390 --pin 1
 #include "failover.hpp"
 #include "gateway.hpp"
+#include "hostile.hpp"
 #include "throughput.hpp"
 
 #include <fmt/format.h>
@@ -56,6 +58,11 @@ int usage() {
              "  (seq_ops_s, durable_seq_ops_s; default 3 rounds of 2 s). --verbose 1 prints each run's timeline\n"
              "  (sentinel and client events, INFO replication of every data node every ~5 ms, lost writes).\n");
   fmt::print(stderr, "{}", bench::gateway_usage());
+  fmt::print(stderr,
+             "usage: redis_ha_bench hostile [--seconds S] [--only ATTACK]\n"
+             "  Fake servers on 127.0.0.1 answer GET with hostile bytes (array_headers, long_line_40mb, huge_bulk,\n"
+             "  bulk_above_limit, bulk_at_limit), each bounded by S seconds (default 30); prints peak RSS growth,\n"
+             "  time and error per attack; the last line is a JSON object.\n");
   return 2;
 }
 
@@ -114,6 +121,14 @@ int throughput(const std::map<std::string, std::string>& args) {
   return 0;
 }
 
+int hostile(const std::map<std::string, std::string>& args) {
+  bench::hostile_options opt;
+  if (args.count("seconds")) opt.seconds = std::stod(args.at("seconds"));
+  if (args.count("only")) opt.only = args.at("only");
+  if (opt.seconds <= 0) return usage();
+  return bench::run_hostile_bench(opt);
+}
+
 int failover(const std::map<std::string, std::string>& args) {
   bench::failover_options opt;
   if (args.count("runs")) opt.runs = std::stoi(args.at("runs"));
@@ -154,6 +169,7 @@ int main(int argc, char** argv) {
     if (mode == "throughput") return throughput(args);
     if (mode == "failover") return failover(args);
     if (mode == "gateway") return bench::gateway_command(args);
+    if (mode == "hostile") return hostile(args);
   } catch (const std::exception& e) {
     fmt::print(stderr, "redis_ha_bench: {}\n", e.what());
     return 1;
