@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "support/hostile_peer.hpp"
+#include "support/proc_memory.hpp"
 
 namespace bench {
 
