@@ -45,10 +45,25 @@ struct connection_config {
   std::size_t max_queued_requests = std::size_t{1} << 20;
   /// Maximum bytes of requests not yet written; beyond it `error::queue_full`.
   std::size_t max_queued_bytes = std::size_t{64} << 20;
-  /// Longest accepted bulk string or reply line (Redis's own
-  /// `proto-max-bulk-len` default is 512 MiB). Beyond it the connection is
-  /// closed with `error::reply_too_large`.
-  std::size_t max_bulk_length = std::size_t{512} << 20;
+  // Limits on what the server may send, so that a misbehaving peer (a bug,
+  // a proxy, a port that is not Redis) costs a bounded amount of memory and
+  // CPU. Breaking one closes the connection; the request whose reply broke
+  // it completes with that error. docs/configuration.md lists the costs.
+
+  /// Longest accepted bulk string, refused as soon as its `$<length>` header
+  /// arrives (`error::reply_too_large`). A bulk is buffered once whole and
+  /// then copied into the reply: about 2 x this much at peak. Redis's own
+  /// `proto-max-bulk-len` is 512 MiB; raise this knowingly for larger values.
+  std::size_t max_bulk_length = std::size_t{32} << 20;
+  /// Longest accepted simple-string or error line (`+...`, `-...`); beyond it
+  /// `error::line_too_long`, before the rest of the line arrives. Integer and
+  /// length lines are capped at 20 characters.
+  std::size_t max_line_length = std::size_t{64} << 10;
+  /// Budget of one decoded reply, in bytes: `sizeof(redis_ha::reply)` (about
+  /// 72) per array element, counted when the array header announces it, plus
+  /// the bytes of its strings. An array header that cannot fit is refused at
+  /// once with `error::reply_too_large`; keep it >= `max_bulk_length`.
+  std::size_t max_reply_size = std::size_t{128} << 20;
   /// Deepest accepted array nesting (hiredis 0.14 supports at most 7).
   /// Beyond it the connection is closed with `error::nesting_too_deep`.
   int max_nesting_depth = 7;

@@ -16,7 +16,8 @@ enum class error {
   // --- protocol -----------------------------------------------------------
   /// The server sent bytes that are not valid RESP. The connection is closed.
   protocol_error = 1,
-  /// A bulk string or a reply line exceeded `connection_config::max_bulk_length`.
+  /// A bulk string exceeded `connection_config::max_bulk_length`, or a reply
+  /// `connection_config::max_reply_size`. The connection is closed.
   reply_too_large,
   /// A reply nested arrays deeper than `connection_config::max_nesting_depth`.
   nesting_too_deep,
@@ -94,8 +95,10 @@ enum class error {
   /// replicas within `replication_timeout`: the write ran on the master
   /// but may be lost if the master fails now.
   not_replicated,
-  /// A status, error, integer or length line of a reply exceeded
-  /// `connection_config::max_line_length`. The connection is closed.
+
+  // --- protocol (added later; enumerators keep their values) --------------
+  /// A simple-string or error line exceeded `connection_config::max_line_length`,
+  /// or a number line (`:`, `$`, `*`) 20 characters. The connection is closed.
   line_too_long,
   /// A sentinel answered, but with something that is not a usable address
   /// (or not a Sentinel reply at all).
@@ -112,7 +115,7 @@ class error_category_impl final : public std::error_category {
   std::string message(int ev) const override {
     switch (static_cast<error>(ev)) {
       case error::protocol_error: return "the server sent malformed RESP data; the connection was closed";
-      case error::reply_too_large: return "a reply exceeded the configured maximum bulk length; the connection was closed";
+      case error::reply_too_large: return "a reply exceeded the configured max_bulk_length or max_reply_size; the connection was closed";
       case error::nesting_too_deep: return "a reply exceeded the configured maximum nesting depth; the connection was closed";
       case error::unexpected_reply: return "the server sent a reply no request was waiting for; the connection was closed";
       case error::wrong_reply_type: return "the reply has another type than the one requested";
@@ -142,7 +145,7 @@ class error_category_impl final : public std::error_category {
       case error::client_closed: return "the client was closed";
       case error::unsupported_command: return "subscriber-mode commands need a dedicated connection, not the shared HA client";
       case error::not_replicated: return "the write was not confirmed by enough replicas (WAIT) in time";
-      case error::line_too_long: return "a reply line exceeded the configured maximum line length; the connection was closed";
+      case error::line_too_long: return "a reply line exceeded the configured max_line_length; the connection was closed";
       case error::sentinel_protocol_error: return "a sentinel answered with something that is not a usable master address";
     }
     return "unknown redis_ha error";

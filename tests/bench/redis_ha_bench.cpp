@@ -7,6 +7,7 @@
 //                           [--throughput-seconds S] [--throughput-rounds R]
 //   redis_ha_bench outage [--seconds S]
 //   redis_ha_bench gateway [--seconds S] [--connections 32] [--threads 2] (see gateway.hpp)
+//   redis_ha_bench hostile [--seconds S] [--only ATTACK] (see hostile.hpp)
 //
 // For comparable figures on a small machine pin both processes, e.g.
 //   taskset -c 0 redis-server --port 6390 --save '' &
@@ -14,6 +15,7 @@
 #include "failover.hpp"
 #include "gateway.hpp"
 #include "outage.hpp"
+#include "hostile.hpp"
 #include "throughput.hpp"
 
 #include <fmt/format.h>
@@ -62,6 +64,11 @@ int usage() {
              "  Master down, no failover possible: counts resolutions and connects at 0, 20 and 200 requests/s\n"
              "  (S seconds each, default 10), then the reconnects one COMMAND DOCS causes in direct mode.\n");
   fmt::print(stderr, "{}", bench::gateway_usage());
+  fmt::print(stderr,
+             "usage: redis_ha_bench hostile [--seconds S] [--only ATTACK]\n"
+             "  Fake servers on 127.0.0.1 answer GET with hostile bytes (array_headers, long_line_40mb, huge_bulk,\n"
+             "  bulk_above_limit, bulk_at_limit), each bounded by S seconds (default 30); prints peak RSS growth,\n"
+             "  time and error per attack; the last line is a JSON object.\n");
   return 2;
 }
 
@@ -120,6 +127,14 @@ int throughput(const std::map<std::string, std::string>& args) {
   return 0;
 }
 
+int hostile(const std::map<std::string, std::string>& args) {
+  bench::hostile_options opt;
+  if (args.count("seconds")) opt.seconds = std::stod(args.at("seconds"));
+  if (args.count("only")) opt.only = args.at("only");
+  if (opt.seconds <= 0) return usage();
+  return bench::run_hostile_bench(opt);
+}
+
 int failover(const std::map<std::string, std::string>& args) {
   bench::failover_options opt;
   if (args.count("runs")) opt.runs = std::stoi(args.at("runs"));
@@ -165,6 +180,7 @@ int main(int argc, char** argv) {
       if (args.count("seconds")) opt.seconds = std::stod(args.at("seconds"));
       return bench::run_outage_bench(opt);
     }
+    if (mode == "hostile") return hostile(args);
   } catch (const std::exception& e) {
     fmt::print(stderr, "redis_ha_bench: {}\n", e.what());
     return 1;

@@ -83,7 +83,7 @@ TEST_CASE("connection closes on malformed RESP and fails the pending request", "
   scripted_peer peer{ioc};
   peer.answer_after(get_k_size, "%garbage\r\n");
   auto r = run_against(ioc, peer);
-  CHECK(r.exec == error::connection_lost);
+  CHECK(r.exec == error::protocol_error);  // the request whose reply it was learns the cause
   CHECK(r.closed == error::protocol_error);
 }
 
@@ -103,7 +103,7 @@ TEST_CASE("connection enforces the configured bulk limit", "[connection][protoco
   redis_ha::connection_config cfg;
   cfg.max_bulk_length = 10;
   auto r = run_against(ioc, peer, cfg);
-  CHECK(r.exec == error::connection_lost);
+  CHECK(r.exec == error::reply_too_large);
   CHECK(r.closed == error::reply_too_large);
 }
 

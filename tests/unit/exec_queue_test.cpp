@@ -170,6 +170,39 @@ TEST_CASE("exec_queue fail_all tells written from unwritten requests", "[queue]"
   CHECK_FALSE(q.has_unwritten());
 }
 
+TEST_CASE("exec_queue fail_all can blame the request whose reply was being read", "[queue]") {
+  exec_queue q;
+  outcome head, second, unwritten;
+  push(q, head, "H", 2);
+  push(q, second, "S");
+  std::string batch;
+  q.take_unwritten(batch);
+  push(q, unwritten, "U");
+  CHECK_FALSE(q.on_reply(reply::integer(1)));  // the head got one of its two replies
+  q.fail_all(error::connection_lost, error::connection_closed, error::reply_too_large);
+  CHECK(head.ec == error::reply_too_large);
+  CHECK(head.replies.empty());
+  CHECK(second.ec == error::connection_lost);
+  CHECK(unwritten.ec == error::connection_closed);
+  CHECK(q.empty());
+
+  // An abandoned head is not told again, and its blame passes to no one.
+  outcome abandoned, next;
+  const exec_entry* pa = push(q, abandoned, "A");
+  push(q, next, "N");
+  q.take_unwritten(batch);
+  REQUIRE(q.cancel(pa, true, asio::error::operation_aborted));
+  q.fail_all(error::connection_lost, error::connection_closed, error::line_too_long);
+  CHECK(abandoned.ec == asio::error::operation_aborted);
+  CHECK(next.ec == error::connection_lost);
+
+  // Nothing written: nobody is blamed.
+  outcome only_unwritten;
+  push(q, only_unwritten, "O");
+  q.fail_all(error::connection_lost, error::connection_closed, error::protocol_error);
+  CHECK(only_unwritten.ec == error::connection_closed);
+}
+
 TEST_CASE("exec_queue survives completions that re-enter it", "[queue]") {
   exec_queue q;
   outcome a, b, c, later;

@@ -120,7 +120,8 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
         deadline_timer_(ex),
         health_timer_(ex),
         queue_(queue_limits{cfg_.max_queued_requests, cfg_.max_queued_bytes}),
-        reader_(reader_limits{cfg_.max_bulk_length, cfg_.max_nesting_depth}) {}
+        reader_(reader_limits{cfg_.max_bulk_length, cfg_.max_nesting_depth, cfg_.max_line_length,
+                              cfg_.max_reply_size}) {}
 
   const executor_type& executor() const noexcept { return ex_; }
   bool is_open() const noexcept { return state_ == state::open; }
@@ -202,8 +203,11 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
   }
 
   /// Closes with `reason`: cancels all I/O, fails every pending request
-  /// and completes the connect and close waiters. Idempotent.
-  void close(std::error_code reason) {
+  /// and completes the connect and close waiters. Idempotent. With
+  /// `reply_broken` (the reply being read broke a limit or the protocol),
+  /// the oldest written request completes with `reason` itself; the other
+  /// written ones with `connection_lost`, unwritten ones with `connection_closed`.
+  void close(std::error_code reason, bool reply_broken = false) {
     if (state_ == state::closed) return;
     const bool was_connecting = state_ == state::connecting;
     const bool was_idle = state_ == state::idle;
@@ -218,7 +222,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     if (!was_idle && reason != asio::error::operation_aborted)
       cfg_.logger.log(log_level::warning, "redis_ha: connection to {} closed: {}", remote_.to_string(),
                       reason.message());
-    queue_.fail_all(error::connection_lost, error::connection_closed);
+    queue_.fail_all(error::connection_lost, error::connection_closed, reply_broken ? reason : std::error_code{});
     if (was_connecting) defer_completions_ ? connect_handler_.post(reason) : connect_handler_.dispatch(reason);
     auto waiters = std::move(close_waiters_);
     for (auto& w : waiters) defer_completions_ ? w.post(reason) : w.dispatch(reason);
@@ -392,7 +396,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     if (ec) return close(ec);
     last_read_ = clock::now();
     stats_.bytes_read += n;
-    if ((ec = reader_.feed(read_buffer_.get(), n))) return close(ec);
+    if ((ec = reader_.feed(read_buffer_.get(), n))) return bad_data(ec);
     // Replies are delivered with writes held back, so requests that
     // handlers start now leave together in one write afterwards.
     in_delivery_ = true;
@@ -411,13 +415,17 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
       if (state_ == state::closed) return;
     }
     in_delivery_ = false;
-    if (ec) {
-      cfg_.logger.log(log_level::error, "redis_ha: bad data from {}: {} ({})", remote_.to_string(), ec.message(),
-                      reader_.error_text());
-      return close(ec);
-    }
+    if (ec) return bad_data(ec);
     maybe_write();
     do_read();
+  }
+
+  // The reply being read broke a limit or the protocol: log what and why,
+  // and close, failing the request it belonged to with that error.
+  void bad_data(std::error_code ec) {
+    cfg_.logger.log(log_level::error, "redis_ha: bad reply from {}: {} ({})", remote_.to_string(), ec.message(),
+                    reader_.error_text());
+    close(ec, true);
   }
 
   static bool is_push(const reply& r) {

@@ -222,14 +222,20 @@ class exec_queue {
 
   /// Empties the queue: written requests complete with `written_ec`
   /// (outcome unknown), unwritten ones with `unwritten_ec` (never sent).
-  void fail_all(std::error_code written_ec, std::error_code unwritten_ec) {
+  /// When `head_ec` is set, the oldest written request, whose reply was
+  /// being read (e.g. the reply that broke a limit), completes with it
+  /// instead; an abandoned head is not told anything.
+  void fail_all(std::error_code written_ec, std::error_code unwritten_ec, std::error_code head_ec = {}) {
     std::deque<entry_ptr> all;
     all.swap(entries_);
     unwritten_.clear();
     unwritten_count_ = 0;
     completion_scope scope{*this};
-    for (auto& e : all)
-      if (!e->done_) e->finish(e->written_ ? written_ec : unwritten_ec, {});
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      exec_entry& e = *all[i];
+      if (e.done_) continue;
+      e.finish(!e.written_ ? unwritten_ec : (i == 0 && head_ec) ? head_ec : written_ec, {});
+    }
     for (auto& e : all) graveyard_.push_back(std::move(e));
   }
 
