@@ -69,6 +69,14 @@ struct client_config {
   /// the master its `ROLE` names (after `address_map`). When false, the
   /// client stays on that replica: reads work, writes fail with `not_master`.
   bool follow_master = true;
+  /// Direct mode: how often the client opens short connections through
+  /// each address (three each, so that a load balancer spreads them over a
+  /// master and two replicas) and asks ROLE, to notice a failover without
+  /// Sentinel: a replica that follows another node than our master makes
+  /// the client move to that node (verified by ROLE). Until then, writes may
+  /// still reach an old master that calls itself master: at most this long
+  /// (see docs/guarantees.md). 0 disables probing.
+  std::chrono::milliseconds direct_probe_interval{500};
   /// Settings of every data-node connection: credentials, database,
   /// timeouts, health check, logger.
   connection_config connection;

@@ -20,6 +20,7 @@
 #include <redis_ha/client.hpp>
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/client_event.hpp>
+#include <redis_ha/sync_client.hpp>
 
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
@@ -42,6 +43,7 @@
 
 #include "throughput.hpp"
 
+#include "support/fault_proxy.hpp"
 #include "support/ha_config.hpp"
 #include "support/ha_writer.hpp"
 #include "support/info.hpp"
@@ -59,6 +61,10 @@ struct failover_options {
   bool graceful = true;          ///< run mode graceful
   bool durable_kill = true;      ///< run mode durable_kill (kill, min_replicas_acked = 1)
   bool durable_graceful = true;  ///< run mode durable_graceful (graceful, min_replicas_acked = 1)
+  bool direct_kill = true;       ///< kill, the writer in direct mode behind a round-robin proxy over the 3 nodes
+  bool direct_graceful = true;   ///< graceful, the same direct-mode writer
+  bool direct_durable_graceful = true;  ///< graceful, direct mode, min_replicas_acked = 1
+  bool replica_read = true;      ///< graceful, plus a reader with read_from::replica: longest gap between reads
   bool throughput = true;        ///< measure seq_ops_s / durable_seq_ops_s on a fresh topology
   double throughput_seconds = 2.0;  ///< length of one throughput measurement
   int throughput_rounds = 3;        ///< alternated rounds of both throughput cases; medians reported
@@ -268,9 +274,59 @@ struct failover_run {
   std::uint64_t failed = 0;          ///< every SET that completed with an error (not_replicated included)
   std::uint64_t not_replicated = 0;  ///< of which error::not_replicated
   std::optional<std::uint64_t> acked_lost;
+  std::optional<double> max_read_gap_ms;  ///< replica_read: longest gap between successful reads from the fault on
   bool flagged = false;
   bool error = false;
   std::string note;
+};
+
+/// A reader with read_from::replica: one GET every 5 ms, each success timed.
+class replica_reader {
+ public:
+  replica_reader(redis_ha::client_config cfg, std::string key) : key_(std::move(key)) {
+    cfg.read_from = redis_ha::read_from::replica;
+    cfg.connection.client_name = "bench-failover-reader";
+    client_ = std::make_unique<redis_ha::sync_client>(cfg);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        std::error_code ec;
+        client_->command(ec, "GET", key_);
+        if (!ec) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          ok_.push_back(fo_clock::now());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+  }
+  ~replica_reader() { stop(fo_clock::now()); }
+  /// Stops; the longest gap between two successful reads at or after `from` (ms).
+  double stop(fo_clock::time_point from) {
+    if (thread_.joinable()) {
+      stop_ = true;
+      thread_.join();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    double gap = 0;
+    std::optional<fo_clock::time_point> prev;
+    for (auto t : ok_) {
+      if (t < from) {
+        prev = t;
+        continue;
+      }
+      if (prev) gap = std::max(gap, std::chrono::duration<double, std::milli>(t - *prev).count());
+      prev = t;
+    }
+    return gap;
+  }
+
+ private:
+  std::string key_;
+  std::unique_ptr<redis_ha::sync_client> client_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::vector<fo_clock::time_point> ok_;
+  std::thread thread_;
 };
 
 namespace failover_detail {
@@ -320,9 +376,13 @@ inline failover_run run_failover_once(const std::string& mode, int run, const fa
   failover_run result;
   result.mode = mode;
   result.run = run;
-  const bool durable = mode.rfind("durable_", 0) == 0;
-  const std::string fault = durable ? mode.substr(8) : mode;  // kill | graceful
-  if (fault != "kill" && fault != "graceful") throw std::invalid_argument("unknown failover mode " + mode);
+  const bool durable = mode.find("durable_") != std::string::npos;
+  const bool direct = mode.rfind("direct_", 0) == 0;
+  const bool reader = mode == "replica_read";
+  const bool ends_kill = mode.size() >= 4 && mode.compare(mode.size() - 4, 4, "kill") == 0;
+  const std::string fault = ends_kill ? "kill" : "graceful";
+  if (!ends_kill && mode.find("graceful") == std::string::npos && !reader)
+    throw std::invalid_argument("unknown failover mode " + mode);
 
   redis_ha::test::topology topo;  // defaults: down-after 1000 ms, failover-timeout 5000 ms
   const std::string name = topo.master_name();
@@ -338,7 +398,17 @@ inline failover_run run_failover_once(const std::string& mode, int run, const fa
     cfg.min_replicas_acked = durable_min_replicas_acked;
     cfg.replication_timeout = durable_replication_timeout;
   }
+  // Direct modes: the original incident's shape, one address that a load
+  // balancer spreads over the master and both replicas.
+  std::optional<redis_ha::test::fault_proxy> lb;
+  if (direct) {
+    lb.emplace(topo.node_ports());
+    cfg.sentinel.sentinels.clear();
+    cfg.addresses = {{"127.0.0.1", lb->port()}};
+  }
   redis_ha::test::background_writer writer(cfg, fmt::format("fo:{}:{}", mode, run));
+  std::optional<replica_reader> reads;
+  if (reader) reads.emplace(redis_ha::test::sentinel_client_config(topo), fmt::format("fo:{}:{}", mode, run));
 
   if (!writer.wait_more_acked(50, 10s)) throw std::runtime_error("writer: fewer than 50 acked writes in 10 s");
   topo.wait_replicas_in_sync();
@@ -381,6 +451,10 @@ inline failover_run run_failover_once(const std::string& mode, int run, const fa
     recovered = writer.wait_more_acked(static_cast<std::uint64_t>(opt.recover_acks), std::max(left, 0ms));
   }
   writer.stop();
+  if (reads) {
+    std::this_thread::sleep_for(3s);  // reads resume on replicas after the reconfiguration
+    result.max_read_gap_ms = reads->stop(t_fault);
+  }
   if (!recovered)
     append_note(result.note, fmt::format("writer did not get {} acks after a master change within {} ms of the fault",
                                          opt.recover_acks, opt.recover_ms));
@@ -647,6 +721,10 @@ inline int run_failover_bench(const failover_options& opt) {
   if (opt.graceful) modes.push_back("graceful");
   if (opt.durable_kill) modes.push_back("durable_kill");
   if (opt.durable_graceful) modes.push_back("durable_graceful");
+  if (opt.direct_kill) modes.push_back("direct_kill");
+  if (opt.direct_graceful) modes.push_back("direct_graceful");
+  if (opt.direct_durable_graceful) modes.push_back("direct_durable_graceful");
+  if (opt.replica_read) modes.push_back("replica_read");
   for (const auto& mode : modes) {
     for (int i = 1; i <= opt.runs; ++i) {
       failover_run r;
@@ -729,7 +807,7 @@ inline int run_failover_bench(const failover_options& opt) {
   }
 
   struct series {
-    std::vector<double> to_switch, s2w, after_fault, failed, lost;
+    std::vector<double> to_switch, s2w, after_fault, failed, lost, read_gap;
   };
   std::map<std::string, series> by_mode;
   std::map<std::string, std::uint64_t> lost_max;  // over every non-error run, flagged included
@@ -750,6 +828,7 @@ inline int run_failover_bench(const failover_options& opt) {
     if (r.first_write_after_fault_ms) s.after_fault.push_back(*r.first_write_after_fault_ms);
     s.failed.push_back(static_cast<double>(r.failed));
     if (r.acked_lost) s.lost.push_back(static_cast<double>(*r.acked_lost));
+    if (r.max_read_gap_ms) s.read_gap.push_back(*r.max_read_gap_ms);
   }
   auto m = [&](const char* mode, std::vector<double> series::*field) {
     const auto v = median(by_mode[mode].*field);
@@ -770,14 +849,23 @@ inline int run_failover_bench(const failover_options& opt) {
       "\"durable_kill_failed_requests\": {}, \"durable_graceful_failed_requests\": {}, "
       "\"durable_kill_switch_to_first_write_ms\": {}, \"durable_graceful_switch_to_first_write_ms\": {}, "
       "\"durable_kill_acked_writes_lost_max\": {}, \"durable_graceful_acked_writes_lost_max\": {}, "
-      "\"seq_ops_s\": {}, \"durable_seq_ops_s\": {}}}\n",
+      "\"seq_ops_s\": {}, \"durable_seq_ops_s\": {}, "
+      "\"direct_graceful_acked_writes_lost\": {}, \"direct_graceful_failed_requests\": {}, "
+      "\"direct_kill_failed_requests\": {}, \"direct_kill_acked_writes_lost\": {}, "
+      "\"direct_durable_graceful_acked_writes_lost\": {}, \"direct_durable_graceful_failed_requests\": {}, "
+      "\"direct_graceful_acked_writes_lost_max\": {}, \"direct_durable_graceful_acked_writes_lost_max\": {}, "
+      "\"replica_read_max_gap_ms\": {}, \"replica_read_failed_requests\": {}}}\n",
       m("kill", &series::to_switch), m("kill", &series::s2w), m("kill", &series::after_fault),
       m("kill", &series::failed), m("kill", &series::lost), m("graceful", &series::to_switch),
       m("graceful", &series::s2w), m("graceful", &series::after_fault), m("graceful", &series::failed),
       m("graceful", &series::lost), runs.size(), opt.runs, flagged, errors, m("durable_kill", &series::lost),
       m("durable_graceful", &series::lost), m("durable_kill", &series::failed), m("durable_graceful", &series::failed),
       m("durable_kill", &series::s2w), m("durable_graceful", &series::s2w), mx("durable_kill"),
-      mx("durable_graceful"), ops(seq_med), ops(durable_seq_med));
+      mx("durable_graceful"), ops(seq_med), ops(durable_seq_med), m("direct_graceful", &series::lost),
+      m("direct_graceful", &series::failed), m("direct_kill", &series::failed), m("direct_kill", &series::lost),
+      m("direct_durable_graceful", &series::lost), m("direct_durable_graceful", &series::failed),
+      mx("direct_graceful"), mx("direct_durable_graceful"), m("replica_read", &series::read_gap),
+      m("replica_read", &series::failed));
   return errors == 0 && (!tput || tput->error.empty()) ? 0 : 1;
 }
 

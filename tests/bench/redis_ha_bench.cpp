@@ -2,7 +2,7 @@
 // line, one JSON object. Not a test: nothing here asserts on speed.
 //
 //   redis_ha_bench throughput --port P [--seconds S] [--rounds R] [--pin CPU]
-//   redis_ha_bench failover [--runs N] [--mode kill|graceful|durable_kill|durable_graceful|both|all]
+//   redis_ha_bench failover [--runs N] [--mode kill|graceful|durable_kill|durable_graceful|direct_kill|direct_graceful|direct_durable_graceful|replica_read|both|direct|all]
 //                           [--observe-ms MS] [--verbose 1] [--no-throughput]
 //                           [--throughput-seconds S] [--throughput-rounds R]
 //   redis_ha_bench outage [--seconds S]
@@ -48,14 +48,16 @@ int usage() {
              "usage: redis_ha_bench throughput --port P [--seconds S] [--rounds R] [--pin CPU] [--only CASE]\n"
              "  Runs SET (16-byte value) on one connection against 127.0.0.1:P and prints a table;\n"
              "  the last line is a JSON object of median ops/s.\n"
-             "usage: redis_ha_bench failover [--runs N] [--mode kill|graceful|durable_kill|durable_graceful|both|all]\n"
+             "usage: redis_ha_bench failover [--runs N] [--mode kill|graceful|durable_kill|durable_graceful|direct_kill|direct_graceful|direct_durable_graceful|replica_read|both|direct|all]\n"
              "                               [--observe-ms MS] [--verbose 1] [--no-throughput]\n"
              "                               [--throughput-seconds S] [--throughput-rounds R]\n"
              "  Per run (N per mode, default 5), starts a fresh 1 master + 2 replicas + 3 sentinels topology on\n"
              "  127.0.0.1, writes through redis_ha::client every 5 ms, SIGKILLs the master (kill) or sends\n"
              "  SENTINEL FAILOVER (graceful) and prints a table; the last line is a JSON object of medians.\n"
-             "  durable_*: the same with min_replicas_acked = 1 (WAIT 1 100 after every SET). both = kill +\n"
-             "  graceful; all (default) = the four modes. Unless --no-throughput, first measures one awaited SET\n"
+             "  durable_*: the same with min_replicas_acked = 1 (WAIT 1 100 after every SET). direct_*: the writer in\n"
+             "  direct mode behind a round-robin proxy over the 3 nodes. replica_read: graceful plus a reader with\n"
+             "  read_from::replica (longest gap between reads). both = kill +\n"
+             "  graceful; direct = the three direct modes; all (default) = every mode. Unless --no-throughput, first measures one awaited SET\n"
              "  at a time through redis_ha::client on a fresh topology with min_replicas_acked 0 and 1\n"
              "  (seq_ops_s, durable_seq_ops_s; default 3 rounds of 2 s). --verbose 1 prints each run's timeline\n"
              "  (sentinel and client events, INFO replication of every data node every ~5 ms, lost writes).\n");
@@ -144,14 +146,19 @@ int failover(const std::map<std::string, std::string>& args) {
   if (args.count("throughput-seconds")) opt.throughput_seconds = std::stod(args.at("throughput-seconds"));
   if (args.count("throughput-rounds")) opt.throughput_rounds = std::stoi(args.at("throughput-rounds"));
   const std::string mode = args.count("mode") ? args.at("mode") : "all";
-  if (mode != "kill" && mode != "graceful" && mode != "durable_kill" && mode != "durable_graceful" &&
-      mode != "both" && mode != "all")
-    return usage();
+  const std::vector<std::string> known = {"kill", "graceful", "durable_kill", "durable_graceful", "direct_kill",
+                                           "direct_graceful", "direct_durable_graceful", "replica_read",
+                                           "both", "direct", "all"};
+  if (std::find(known.begin(), known.end(), mode) == known.end()) return usage();
   if (opt.runs < 1 || opt.throughput_rounds < 1 || opt.throughput_seconds <= 0) return usage();
   opt.kill = mode == "kill" || mode == "both" || mode == "all";
   opt.graceful = mode == "graceful" || mode == "both" || mode == "all";
   opt.durable_kill = mode == "durable_kill" || mode == "all";
   opt.durable_graceful = mode == "durable_graceful" || mode == "all";
+  opt.direct_kill = mode == "direct_kill" || mode == "direct" || mode == "all";
+  opt.direct_graceful = mode == "direct_graceful" || mode == "direct" || mode == "all";
+  opt.direct_durable_graceful = mode == "direct_durable_graceful" || mode == "direct" || mode == "all";
+  opt.replica_read = mode == "replica_read" || mode == "all";
   return bench::run_failover_bench(opt);
 }
 

@@ -678,3 +678,50 @@ TEST_CASE("master_fsm: random event sequences keep the invariants", "[fsm][rando
     CHECK(h.fsm.on_timer({fsm_timer::kind::retry, 0}, h.now).empty());
   }
 }
+
+TEST_CASE("master_fsm: direct-mode probes move to the node the replicas follow", "[fsm][direct][probe]") {
+  const address lb{"10.0.9.9", 6379};
+  auto cfg = direct_cfg({lb});
+  cfg.probe_interval = ms(1000);
+  cfg.probes_per_address = 2;
+  harness h(cfg);
+  h.apply(h.fsm.start(h.now));
+  h.verify(lb, replica_of(m1));
+  const auto old = h.verify(m1, master_role());
+  REQUIRE(h.fsm.master() == m1);
+  h.fire(h.timer_of(fsm_timer::kind::probe));
+  std::vector<std::uint64_t> probes;
+  for (const auto& a : h.last)
+    if (a.what == act::probe) {
+      CHECK(a.addr == lb);
+      probes.push_back(a.id);
+    }
+  REQUIRE(probes.size() == 2);
+  CHECK(h.is_armed(fsm_timer::kind::probe));
+  // A replica that follows our master, a failed probe: nothing.
+  h.apply(h.fsm.on_probe(probes[0], {}, replica_of(m1), h.now));
+  CHECK(h.last.empty());
+  h.apply(h.fsm.on_probe(999, {}, replica_of(m2), h.now));  // not a probe of ours
+  CHECK(h.last.empty());
+  // A replica that follows m2: the old master is left for m2.
+  h.apply(h.fsm.on_probe(probes[1], {}, replica_of(m2), h.now));
+  CHECK(h.emitted(client_event::kind::master_lost));
+  auto r = h.find(act::retire);
+  REQUIRE(r);
+  CHECK(r->id == old);
+  h.verify(m2, master_role());
+  CHECK(h.fsm.master() == m2);
+  CHECK(h.emitted(client_event::kind::master_changed));
+}
+
+TEST_CASE("master_fsm: no probes in Sentinel mode or when disabled", "[fsm][probe]") {
+  auto cfg = direct_cfg({m1});
+  cfg.probe_interval = ms(0);
+  harness h(cfg);
+  h.apply(h.fsm.start(h.now));
+  h.verify(m1, master_role());
+  CHECK_FALSE(h.is_armed(fsm_timer::kind::probe));
+  harness s(sentinel_cfg());
+  s.ready_on(m1);
+  CHECK_FALSE(s.is_armed(fsm_timer::kind::probe));
+}

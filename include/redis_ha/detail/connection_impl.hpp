@@ -12,6 +12,7 @@
 #include <redis_ha/connection_stats.hpp>
 #include <redis_ha/detail/completion.hpp>
 #include <redis_ha/detail/exec_queue.hpp>
+#include <redis_ha/detail/handshake.hpp>
 #include <redis_ha/detail/resp_reader.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/reply.hpp>
@@ -40,70 +41,6 @@
 
 namespace redis_ha {
 namespace detail {
-
-/// True when `Stream` has a client-side TLS `async_handshake`.
-template <class Stream, class = void>
-struct has_tls_handshake : std::false_type {};
-template <class Stream>
-struct has_tls_handshake<Stream, std::void_t<decltype(std::declval<Stream&>().async_handshake(
-                                     asio::ssl::stream_base::client, std::declval<void (*)(std::error_code)>()))>>
-    : std::true_type {};
-
-/// Customization point run before a TLS handshake (SNI, host name
-/// verification). The primary template does nothing; `redis_ha/tls.hpp`
-/// specializes it for `asio::ssl::stream<asio::ip::tcp::socket>`.
-template <class Stream>
-inline constexpr bool dependent_false = false;
-
-template <class Stream, class = void>
-struct tls_setup {
-  static std::error_code prepare(Stream&, const std::string& /*host*/) {
-    static_assert(dependent_false<Stream>,
-                  "include <redis_ha/tls.hpp> (or specialize redis_ha::detail::tls_setup for this stream)");
-    return {};
-  }
-};
-
-/// The bytes of the handshake pipeline and what each reply means.
-struct handshake_plan {
-  request req;
-  std::vector<error> failure;  // error for a failed reply, per command
-};
-
-/// Builds `AUTH`, `SELECT` and `CLIENT SETNAME` as configured.
-inline handshake_plan make_handshake(const connection_config& cfg) {
-  handshake_plan p;
-  if (!cfg.password.empty()) {
-    if (cfg.username.empty())
-      p.req.push("AUTH", cfg.password);
-    else
-      p.req.push("AUTH", cfg.username, cfg.password);
-    p.failure.push_back(error::auth_failed);
-  }
-  if (cfg.database != 0) {
-    p.req.push("SELECT", cfg.database);
-    p.failure.push_back(error::select_failed);
-  }
-  if (!cfg.client_name.empty()) {
-    p.req.push("CLIENT", "SETNAME", cfg.client_name);
-    p.failure.push_back(error::handshake_failed);
-  }
-  return p;
-}
-
-/// Checks handshake replies; returns the first failure and its message.
-inline std::error_code check_handshake(const handshake_plan& plan, const response& replies, std::string& message) {
-  for (std::size_t i = 0; i < replies.size() && i < plan.failure.size(); ++i) {
-    if (!replies[i].is_error()) continue;
-    message = std::string(replies[i].error_message());
-    auto prefix = replies[i].error_prefix();
-    // A server without a password answers AUTH with "ERR AUTH <password>
-    // called without any password configured": still a credentials problem.
-    if (prefix == "WRONGPASS" || prefix == "NOAUTH" || prefix == "NOPERM") return error::auth_failed;
-    return plan.failure[i];
-  }
-  return {};
-}
 
 template <class Stream>
 class connection_impl : public std::enable_shared_from_this<connection_impl<Stream>> {
@@ -219,7 +156,12 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     connect_timer_.cancel();
     deadline_timer_.cancel();
     health_timer_.cancel();
-    if (!was_idle && reason != asio::error::operation_aborted)
+    // A connect that failed is the caller's to report (the HA core logs it,
+    // rate-limited); a connection that was open and closed is news.
+    if (was_connecting && reason != asio::error::operation_aborted)
+      cfg_.logger.log(log_level::debug, "redis_ha: connecting to {} failed: {}", remote_.to_string(),
+                      reason.message());
+    else if (!was_idle && reason != asio::error::operation_aborted)
       cfg_.logger.log(log_level::warning, "redis_ha: connection to {} closed: {}", remote_.to_string(),
                       reason.message());
     queue_.fail_all(error::connection_lost, error::connection_closed, reply_broken ? reason : std::error_code{});

@@ -166,6 +166,7 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
         if (owner_) owner_->on_event(a.event);
         return;
       case t::shutdown: return shutdown();
+      case t::probe: return probe(a.id, a.addr);
     }
   }
 
@@ -211,6 +212,33 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
         self->verify_[id] = std::move(resp);
       }
       self->feed(self->fsm_.on_role(id, ec, info, raw, now()));
+    });
+  }
+
+  // A short connection of its own: connect, ROLE, report, close.
+  void probe(std::uint64_t id, const address& addr) {
+    connection_config cfg = data_;
+    cfg.health_check_interval = std::chrono::milliseconds(0);
+    cfg.request_timeout = cfg.connect_timeout;
+    cfg.client_name = data_.client_name.empty() ? "redis_ha-probe" : data_.client_name;
+    auto c = factory_(ex_, cfg, node_kind::data);
+    c->async_connect(addr, [weak = weak(), id, c](std::error_code ec) {
+      auto self = weak.lock();
+      if (!self || ec) {
+        c->close();
+        if (self) self->feed(self->fsm_.on_probe(id, ec ? ec : make_error_code(error::client_closed), {}, now()));
+        return;
+      }
+      request r;
+      r.push("ROLE");
+      c->async_exec(std::move(r), [weak, id, c](std::error_code ec, response resp) {
+        c->close();
+        auto self = weak.lock();
+        if (!self) return;
+        role_info info;
+        if (!ec && !resp.empty()) info = parse_role(resp[0]);
+        self->feed(self->fsm_.on_probe(id, ec, info, now()));
+      });
     });
   }
 
@@ -312,6 +340,7 @@ inline master_fsm_config make_fsm_config(const client_config& cfg) {
   f.sentinel_limits.watch_backoff_min = cfg.sentinel.watch_backoff_min;
   f.sentinel_limits.watch_backoff_max = cfg.sentinel.watch_backoff_max;
   f.address_map = cfg.address_map;
+  f.probe_interval = cfg.direct_probe_interval;
   return f;
 }
 

@@ -119,6 +119,8 @@ class master_fsm {
   }
   /// A timer fired.
   fsm_actions on_timer(fsm_timer t, time_point now);
+  /// The ROLE answer (or failure) of direct-mode probe `id`.
+  fsm_actions on_probe(std::uint64_t id, std::error_code ec, const role_info& info, time_point now);
   /// The replica list should be looked at again soon (a replica connection
   /// was lost or failed its check): after `delay`, unless sooner anyway.
   fsm_actions on_replicas_wanted(ms delay) {
@@ -218,6 +220,8 @@ class master_fsm {
   void become_ready(const address& a, bool verified, const std::vector<address>& replicas, time_point now);
   void master_lost(std::error_code ec, std::string detail, bool retire, time_point now);
   void leave_master(bool retire);
+  void start_probe();
+  void go_to_announced(const address& node, const std::string& why, time_point now);
   void proved() {
     proved_ = true;
     backoff_.reset();
@@ -260,6 +264,7 @@ class master_fsm {
   address previous_{"", 0};
   time_point lost_at_{};
   std::vector<address> direct_replicas_;
+  std::vector<std::uint64_t> probes_;  // direct-mode probes in flight
   std::vector<listed_node> listed_replicas_;
 
   std::error_code last_error_;

@@ -38,6 +38,10 @@ struct master_fsm_config {
   std::chrono::milliseconds stable_after{1000};     ///< a master connection up this long has proved healthy
   std::chrono::milliseconds replica_refresh{5000};  ///< fallback poll of the replica list
   int max_hops = 3;                                 ///< replicas followed to their master in one cycle
+  /// Direct mode: how often new connections through each configured
+  /// address check, by ROLE, that the replicas still follow our master (0: never).
+  std::chrono::milliseconds probe_interval{500};
+  int probes_per_address = 3;  ///< connections per address and probe (a load balancer spreads them over its nodes)
   sentinel_set::limits sentinel_limits;
   std::function<address(const address&)> address_map;
   std::uint64_t seed = 0;  ///< backoff jitter; 0 = random
@@ -77,6 +81,7 @@ struct fsm_timer {
     round,    ///< deadline of a sentinel query round (index: round id)
     refresh,  ///< next refresh of the replica list
     watch,    ///< reconnect one sentinel subscription (index: slot id)
+    probe,    ///< direct mode: the next probe through the configured addresses
   };
   kind what = kind::retry;
   std::uint64_t index = 0;
@@ -107,6 +112,7 @@ struct fsm_action {
     fail_waiting,  ///< requests waiting for a master cannot succeed: fail them with `ec`
     emit,          ///< report `event`; log `text` at `level` unless it is `off`
     shutdown,      ///< close everything: connections, queries, watches, timers
+    probe,         ///< direct mode: open a short connection `id` to `addr`, send ROLE, report, close
   };
   type what = type::emit;
   std::uint64_t id = 0;
@@ -131,6 +137,7 @@ struct master_fsm_stats {
   std::uint64_t connects = 0;        ///< data connections asked for
   std::uint64_t master_changes = 0;  ///< the verified master moved to another address
   std::uint64_t failed_cycles = 0;   ///< cycles that ended without a master
+  std::uint64_t probes = 0;          ///< direct-mode probes sent
 };
 
 }  // namespace detail

@@ -248,6 +248,10 @@ inline void master_fsm::become_ready(const address& a, bool verified, const std:
     emit_replicas(direct_replicas_);
   }
   if (cfg_.want_replicas) arm({fsm_timer::kind::refresh, 0}, cfg_.replica_refresh);
+  // The first probe comes early: through a load balancer the node just
+  // verified is known only by the balancer's address until a replica names it.
+  if (!sentinel_mode() && cfg_.probe_interval.count() > 0 && cfg_.follow_master)
+    arm({fsm_timer::kind::probe, 0}, std::min(cfg_.probe_interval, ms(100)));
   if (sentinel_mode() && cfg_.watch_events && !watching_) {
     watching_ = true;
     for (const auto& s : sentinels_.slots()) watch_slot(*sentinels_.find(s.id));
@@ -357,24 +361,7 @@ inline fsm_actions master_fsm::on_sentinel_event(const sentinel_event& ev, time_
         }
         break;
       }
-      // Go straight to the announced master; its ROLE still decides.
-      if (state_ == master_state::ready) {
-        emit(client_event::kind::master_lost, log_level::warning,
-             "redis_ha: " + ev.channel + " announces master " + ev.node.to_string() + "; leaving " +
-                 master_addr_.to_string(),
-             master_addr_, error::role_mismatch, ev.channel);
-        if (!lost_pending_) lost_at_ = now;
-        lost_pending_ = true;
-        leave_master(true);
-      }
-      drop_attempt();
-      cancel({fsm_timer::kind::retry, 0});
-      reconnect_.reset();
-      candidates_.clear();
-      tried_.clear();
-      backoff_.reset();
-      state_ = master_state::resolving;
-      begin_attempt({ev.node, 0});
+      go_to_announced(ev.node, ev.channel + " announces master " + ev.node.to_string(), now);
       break;
     }
     case k::replica_up:
@@ -387,6 +374,51 @@ inline fsm_actions master_fsm::on_sentinel_event(const sentinel_event& ev, time_
     default:
       break;
   }
+  return take();
+}
+
+// Leaves the current master (if any) for `node`, whose ROLE still decides.
+inline void master_fsm::go_to_announced(const address& node, const std::string& why, time_point now) {
+  if (state_ == master_state::ready) {
+    emit(client_event::kind::master_lost, log_level::warning,
+         "redis_ha: " + why + "; leaving " + master_addr_.to_string(), master_addr_, error::role_mismatch, why);
+    if (!lost_pending_) lost_at_ = now;
+    lost_pending_ = true;
+    leave_master(true);
+  }
+  drop_attempt();
+  cancel({fsm_timer::kind::retry, 0});
+  reconnect_.reset();
+  candidates_.clear();
+  tried_.clear();
+  backoff_.reset();
+  state_ = master_state::resolving;
+  begin_attempt({node, 0});
+}
+
+inline void master_fsm::start_probe() {
+  probes_.clear();
+  for (const auto& a : cfg_.addresses)
+    for (int i = 0; i < cfg_.probes_per_address; ++i) {
+      probes_.push_back(next_id_++);
+      ++stats_.probes;
+      act(fsm_action::type::probe, probes_.back()).addr = mapped(a);
+    }
+  arm({fsm_timer::kind::probe, 0}, cfg_.probe_interval);
+}
+
+// Direct mode has no Sentinel to announce a failover, and the old master
+// may still call itself master for a while (Sentinel demotes it late). The
+// replicas know better: one that follows another node is the signal.
+inline fsm_actions master_fsm::on_probe(std::uint64_t id, std::error_code ec, const role_info& info, time_point now) {
+  auto it = std::find(probes_.begin(), probes_.end(), id);
+  if (it == probes_.end() || state_ != master_state::ready) return take();
+  probes_.erase(it);
+  if (ec || info.role != role_info::kind::replica) return take();
+  const address followed = mapped(info.master);
+  if (followed == master_addr_ || followed.host.empty()) return take();
+  probes_.clear();
+  go_to_announced(followed, "a replica reached through the configured addresses follows " + followed.to_string(), now);
   return take();
 }
 
@@ -444,6 +476,9 @@ inline fsm_actions master_fsm::on_timer(fsm_timer t, time_point now) {
       } else {
         arm({fsm_timer::kind::refresh, 0}, ms(100));  // a round is under way: look again after it
       }
+      break;
+    case fsm_timer::kind::probe:
+      if (state_ == master_state::ready && !sentinel_mode() && cfg_.probe_interval.count() > 0) start_probe();
       break;
     case fsm_timer::kind::watch:
       if (auto* s = sentinels_.find(t.index))
