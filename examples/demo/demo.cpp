@@ -183,7 +183,7 @@ int main() {
     spawn.output_path = "/tmp/redis_ha_demo_gateway.log";
     auto gateway = redis_ha::test::child_process::spawn(
         {REDIS_HA_GATEWAY_PATH, "--sentinels", sentinels, "--master-name", topo.master_name(), "--listen",
-         fmt::format("127.0.0.1:{}", gw_port), "--rate-limit", "100000", "--log-level", "warn"},
+         fmt::format("127.0.0.1:{}", gw_port), "--rate-limit-burst", "0", "--log-level", "warn"},
         spawn);
     http_client probe(gw_port);
     for (int i = 0; i < 200 && probe.send("GET", "/readyz").status != 200; ++i) std::this_thread::sleep_for(25ms);
