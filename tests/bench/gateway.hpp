@@ -2,7 +2,7 @@
 // (redis_ha_gateway) in Sentinel mode, driven by wrk.
 //
 // Starts a fresh topology (1 master + 2 replicas + 3 sentinels on 127.0.0.1)
-// and the gateway (`--rate-limit` at its maximum so nothing is limited,
+// and the gateway (`--rate-limit-burst 0`: nothing is rate limited,
 // `--log-level warn`), waits for GET /readyz = 200, then runs wrk over
 // keep-alive connections. Every request is one Alertmanager webhook (payload
 // version 4) with one alert whose alertname and pod are unique (run prefix,
@@ -329,7 +329,7 @@ inline int run_gateway_bench(const gateway_options& opt) {
     std::vector<std::string> argv;
     if (opt.pin_gateway >= 0) argv = {"taskset", "-c", std::to_string(opt.pin_gateway)};
     argv.insert(argv.end(), {opt.gateway_binary, "--sentinels", sentinels, "--master-name", topo.master_name(),
-                             "--listen", fmt::format("127.0.0.1:{}", port), "--rate-limit", "1000000000",
+                             "--listen", fmt::format("127.0.0.1:{}", port), "--rate-limit-burst", "0",
                              "--log-level", "warn"});
     gateway = test::child_process::spawn(argv, {.output_path = gateway_log.string()});
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
