@@ -5,7 +5,7 @@
 //   redis_ha_bench failover [--runs N] [--mode kill|graceful|durable_kill|durable_graceful|both|all]
 //                           [--observe-ms MS] [--verbose 1] [--no-throughput]
 //                           [--throughput-seconds S] [--throughput-rounds R]
-//   redis_ha_bench gateway [--seconds S] [--connections 32] [--threads 2] (see gateway.hpp)
+//   redis_ha_bench gateway [--seconds S] [--connections 32] [--threads 2] [--slowloris 500] (see gateway.hpp)
 //
 // For comparable figures on a small machine pin both processes, e.g.
 //   taskset -c 0 redis-server --port 6390 --save '' &
