@@ -37,28 +37,41 @@ TEST_CASE("gateway: SIGTERM stops accepting, reports not ready, finishes request
   idle.send_all(make_request("GET", "/healthz", "", "", true));
   REQUIRE(idle.read_reply().status == 200);
 
-  // Redis holds writes for 1.5 s: four webhooks wait in the gateway meanwhile.
-  server.command({"CLIENT", "PAUSE", "1500", "WRITE"});
+  // Redis holds writes for 2 s: four webhooks wait in the gateway meanwhile.
+  server.command({"CLIENT", "PAUSE", "2000", "WRITE"});
   std::mutex mu;
   std::vector<int> statuses;
   std::vector<std::thread> senders;
   for (int i = 0; i < 4; ++i)
     senders.emplace_back([&, i] {
-      const auto r = http(port, "POST", webhook, payload({{{"alertname", fmt::format("Drain{}", i)}}}));
+      int status = -1;  // -1: could not connect
+      try {
+        status = http(port, "POST", webhook, payload({{{"alertname", fmt::format("Drain{}", i)}}})).status;
+      } catch (const std::exception&) {
+      }
       std::lock_guard lock(mu);
-      statuses.push_back(r.status);
+      statuses.push_back(status);
     });
   // A fifth request whose body is only half sent when SIGTERM arrives.
   const std::string body = payload({{{"alertname", "DrainHalf"}}});
   http_conn half(port, 10s);
   half.send_all(fmt::format("POST {} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
                             webhook, body.size(), body.substr(0, body.size() / 2)));
-  std::this_thread::sleep_for(300ms);
+  // All six connections open in the gateway (and their bytes read) before SIGTERM.
+  for (int i = 0; i < 100 && metric(gw.metrics(), "gateway_connections_open{listener=\"main\"}") != 6; ++i)
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(metric(gw.metrics(), "gateway_connections_open{listener=\"main\"}") == 6);
+  std::this_thread::sleep_for(200ms);
 
   gw.process().signal(SIGTERM);
-  // Not ready at once (the probe listener stays up during the drain)...
-  const auto ready = http(gw.probe_port(), "GET", "/readyz");
-  CHECK(is_problem(ready, 503));
+  // Not ready as soon as the signal is handled (the probe listener stays up during the
+  // drain)... The same handler closes the main listener.
+  http_reply ready;
+  for (int i = 0; i < 200 && ready.status != 503; ++i) {
+    ready = http(gw.probe_port(), "GET", "/readyz");
+    if (ready.status != 503) std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(is_problem(ready, 503));
   CHECK(ready.doc().value("detail", "").find("shutting down") != std::string::npos);
   // ...no longer accepting...
   const int fd = gateway_hostile::connect_from(port, "127.0.0.1");
@@ -86,7 +99,13 @@ TEST_CASE("gateway: a drain that outlasts --drain-timeout-ms closes what is left
   INFO("gateway log:\n" << gw.log());
   server.command({"CLIENT", "PAUSE", "5000", "WRITE"});
   http_reply reply;
-  std::thread sender([&] { reply = http(gw.port(), "POST", webhook, payload({{{"alertname", "TooSlow"}}})); });
+  std::thread sender([&] {
+    try {
+      reply = http(gw.port(), "POST", webhook, payload({{{"alertname", "TooSlow"}}}));
+    } catch (const std::exception&) {
+      reply.status = -1;
+    }
+  });
   std::this_thread::sleep_for(300ms);
   const auto start = clock_type::now();
   gw.process().signal(SIGTERM);
