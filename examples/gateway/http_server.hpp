@@ -97,8 +97,11 @@ class server : public std::enable_shared_from_this<server> {
     if (sessions_ == 0) finish_drain(0);
   }
 
-  /// Stops at once: closes the acceptor and every connection.
+  /// Stops at once: closes the acceptor and every connection; a drain in progress never
+  /// calls its `done`.
   void stop() {
+    on_drained_ = nullptr;
+    drain_timer_.cancel();
     std::error_code ec;
     acceptor_.close(ec);
     table_.reclaim_all();

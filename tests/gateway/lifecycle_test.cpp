@@ -121,6 +121,35 @@ TEST_CASE("gateway: a drain that outlasts --drain-timeout-ms closes what is left
   CHECK(gw.full_log().find("drain timed out: closed 1 connection(s)") != std::string::npos);
 }
 
+TEST_CASE("gateway: a second signal during the drain stops at once with exit 1", "[gateway]") {
+  redis_node server;
+  gateway_process gw(direct(server, {"--drain-timeout-ms", "20000"}));
+  INFO("gateway log:\n" << gw.log());
+  server.command({"CLIENT", "PAUSE", "5000", "WRITE"});
+  http_reply reply;
+  std::thread sender([&] {
+    try {
+      reply = http(gw.port(), "POST", webhook, payload({{{"alertname", "Interrupted"}}}));
+    } catch (const std::exception&) {
+      reply.status = -1;
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  gw.process().signal(SIGTERM);
+  for (int i = 0; i < 200 && gw.full_log().find("draining") == std::string::npos; ++i) std::this_thread::sleep_for(10ms);
+  const auto start = clock_type::now();
+  gw.process().signal(SIGINT);
+  const auto code = gw.process().wait_for(10s);
+  const auto took = clock_type::now() - start;
+  sender.join();
+  server.command({"CLIENT", "UNPAUSE"});
+  REQUIRE(code.has_value());
+  CHECK(*code == 1);
+  CHECK(took < 4s);  // neither the 20 s drain nor Redis (5 s) was waited for
+  CHECK(reply.status == 0);
+  CHECK(gw.full_log().find("during the drain: stopping now") != std::string::npos);
+}
+
 TEST_CASE("gateway: a wrong master name or password answers 503 with the cause /readyz gives", "[gateway]") {
   redis_node data({.requirepass = "secret"});
   redis_node sentinel({.master_port = data.port(), .quorum = 1, .auth_pass = "secret"});
