@@ -25,7 +25,8 @@
 // (--probe-listen) every 100 ms on a new connection (1 s timeout).
 // slowloris_rps_ratio = requests/s under attack / requests/s without;
 // slowloris_probe_success_ratio = probes answered 200 / probes sent.
-// Targets: 1.0 and >= 0.8.
+// Targets: 1.0 and >= 0.8. --rounds R interleaves R baseline and R hostile
+// runs and takes medians (load from other processes drifts between runs).
 #pragma once
 
 #include <arpa/inet.h>
@@ -36,7 +37,9 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -80,6 +83,7 @@ struct gateway_options {
   std::string perf_callgraph = "dwarf"; ///< dwarf (no frame pointers needed), fp (-g) or none
   int perf_frequency = 499;             ///< perf record -F
   int slowloris = 500;                  ///< connections of the hostile phase, 0: no hostile phase
+  int rounds = 1;                       ///< baseline + hostile runs, interleaved; the rps ratio uses medians
 };
 
 inline std::string gateway_usage() {
@@ -87,7 +91,7 @@ inline std::string gateway_usage() {
          "                              [--pin-gateway CPU] [--pin-redis CPU] [--pin-wrk CPU]\n"
          "                              [--gateway PATH] [--wrk PATH]\n"
          "                              [--perf FILE [--perf-callgraph dwarf|fp|none] [--perf-freq HZ]]\n"
-         "                              [--slowloris N]\n"
+         "                              [--slowloris N] [--rounds R]\n"
          "  Starts a 1 master + 2 replicas + 3 sentinels topology and redis_ha_gateway (Sentinel mode, rate\n"
          "  limit off, log level warn), then drives POST /api/v1/signals/prometheus with wrk over keep-alive\n"
          "  connections for S seconds (default 10): one alert per request, every alert new (unique alertname\n"
@@ -97,6 +101,9 @@ inline std::string gateway_usage() {
          "  slowloris_probe_success_ratio, slowloris_rps_ratio). Hostile phase: N (default 500, 0: none)\n"
          "  slowloris connections from 127.0.0.2 stay open while wrk runs again for S seconds and GET /healthz\n"
          "  probes the probe listener every 100 ms (targets: probe ratio 1.0, rps ratio >= 0.8).\n"
+         "  --rounds R (default 1): R baseline and R hostile runs, interleaved; gateway_rps, slowloris_rps and the\n"
+         "  rps ratio are medians (load from other processes drifts less between neighbouring runs); the probe\n"
+         "  ratio counts every probe of every round; latencies are from the first round.\n"
          "  --perf FILE: perf record -e cpu-clock of the gateway during the measured run (inspect\n"
          "  with perf report -i FILE --no-children).\n";
 }
@@ -440,11 +447,32 @@ inline int run_gateway_bench(const gateway_options& opt) {
   }
 
   // The hostile phase: the same load while a slowloris holds connections open.
+  // With --rounds R > 1, more baseline + hostile pairs; rps figures become medians.
   std::optional<hostile_result> attack;
-  if (opt.slowloris > 0) {
-    attack = run_hostile_phase(opt, dir.path(), "attack-" + run_id, port, probe_port);
-    if (!attack) return 1;
+  std::vector<double> base_rps{r.rps}, attack_rps;
+  std::size_t probes = 0, probes_ok = 0;
+  for (int round = 1; opt.slowloris > 0 && round <= opt.rounds; ++round) {
+    if (round > 1) {
+      const auto b = parse_wrk(run_wrk(opt, dir.path(), fmt::format("run{}-{}", round, run_id), opt.seconds, port));
+      if (!b.parsed) {
+        fmt::print(stderr, "redis_ha_bench gateway: cannot parse wrk's output (round {})\n", round);
+        return 1;
+      }
+      base_rps.push_back(b.rps);
+    }
+    auto a = run_hostile_phase(opt, dir.path(), fmt::format("attack{}-{}", round, run_id), port, probe_port);
+    if (!a) return 1;
+    attack_rps.push_back(a->wrk.rps);
+    probes += a->probes;
+    probes_ok += a->probes_ok;
+    if (!attack) attack = std::move(a);
   }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  };
+  const double rps = median(base_rps), rps_attack = median(attack_rps);
+  const double probe_ratio = probes ? static_cast<double>(probes_ok) / static_cast<double>(probes) : 0.0;
   const bool gateway_alive = gateway.running();
 
   fmt::print("gateway: redis_ha_gateway (Sentinel mode) on 1 master + 2 replicas + 3 sentinels, 127.0.0.1\n");
@@ -454,7 +482,7 @@ inline int run_gateway_bench(const gateway_options& opt) {
              opt.pin_redis >= 0 ? std::to_string(opt.pin_redis) : "-",
              opt.pin_wrk >= 0 ? std::to_string(opt.pin_wrk) : "-");
   fmt::print("{:<28} {:>14}\n", "metric", "value");
-  fmt::print("{:<28} {:>14.1f}\n", "requests/s", r.rps);
+  fmt::print("{:<28} {:>14.1f}\n", base_rps.size() > 1 ? "requests/s (median)" : "requests/s", rps);
   fmt::print("{:<28} {:>14}\n", "requests", r.requests);
   fmt::print("{:<28} {:>14}\n", "latency avg (ms)", fmt_ms(r.avg_ms));
   for (const auto& [pct, ms] : r.percentile_ms) fmt::print("{:<28} {:>14}\n", fmt::format("latency p{} (ms)", pct), fmt_ms(ms));
@@ -467,28 +495,32 @@ inline int run_gateway_bench(const gateway_options& opt) {
     fmt::print("warning: fewer records than successful requests: some alerts were not new\n");
   if (attack) {
     const auto& a = *attack;
-    fmt::print("hostile phase: {} slowloris connections from 127.0.0.2 (opened {}, closed by the gateway {}, {} connect "
-               "errors) during the same wrk run\n",
-               opt.slowloris, a.loris_opened, a.loris_closed, a.loris_connect_errors);
-    fmt::print("{:<28} {:>14.1f}\n", "requests/s under attack", a.wrk.rps);
+    fmt::print("hostile phase: {} slowloris connections from 127.0.0.2 (round 1: opened {}, closed by the gateway {}, "
+               "{} connect errors) during the same wrk run; {} round(s)\n",
+               opt.slowloris, a.loris_opened, a.loris_closed, a.loris_connect_errors, attack_rps.size());
+    if (base_rps.size() > 1)
+      fmt::print("{:<28} {:>14}\n", "requests/s per round", fmt::format("{}", fmt::join(base_rps, " ")));
+    fmt::print("{:<28} {:>14.1f}\n", "requests/s under attack", rps_attack);
+    if (attack_rps.size() > 1)
+      fmt::print("{:<28} {:>14}\n", "  per round", fmt::format("{}", fmt::join(attack_rps, " ")));
     fmt::print("{:<28} {:>14}\n", "latency p99 (ms)", fmt_ms(a.wrk.percentile_ms.at(99)));
     fmt::print("{:<28} {:>14}\n", "non-2xx/3xx responses", a.wrk.non_2xx);
-    fmt::print("{:<28} {:>14}\n", "probes ok / sent", fmt::format("{}/{}", a.probes_ok, a.probes));
-    fmt::print("{:<28} {:>14.3f}   (target 1.0)\n", "probe success ratio", a.probe_ratio());
-    fmt::print("{:<28} {:>14.3f}   (target >= 0.8)\n", "rps ratio", a.wrk.rps / r.rps);
+    fmt::print("{:<28} {:>14}\n", "probes ok / sent", fmt::format("{}/{}", probes_ok, probes));
+    fmt::print("{:<28} {:>14.3f}   (target 1.0)\n", "probe success ratio", probe_ratio);
+    fmt::print("{:<28} {:>14.3f}   (target >= 0.8)\n", "rps ratio", rps_attack / rps);
   }
   if (!gateway_alive) fmt::print("warning: the gateway exited during the run; log:\n{}\n", tail(read_file(gateway_log)));
   else if (r.non_2xx > 0) fmt::print("warning: {} non-2xx responses; gateway log:\n{}\n", r.non_2xx, tail(read_file(gateway_log)));
   std::string hostile_json;
   if (attack)
     hostile_json = fmt::format(
-        ", \"slowloris\": {}, \"slowloris_rps\": {:.1f}, \"slowloris_p99_ms\": {:.3f}, \"slowloris_non_2xx\": {}, "
-        "\"slowloris_probe_success_ratio\": {:.3f}, \"slowloris_rps_ratio\": {:.3f}",
-        opt.slowloris, attack->wrk.rps, attack->wrk.percentile_ms.at(99), attack->wrk.non_2xx, attack->probe_ratio(),
-        attack->wrk.rps / r.rps);
+        ", \"slowloris\": {}, \"rounds\": {}, \"slowloris_rps\": {:.1f}, \"slowloris_p99_ms\": {:.3f}, "
+        "\"slowloris_non_2xx\": {}, \"slowloris_probe_success_ratio\": {:.3f}, \"slowloris_rps_ratio\": {:.3f}",
+        opt.slowloris, attack_rps.size(), rps_attack, attack->wrk.percentile_ms.at(99), attack->wrk.non_2xx, probe_ratio,
+        rps_attack / rps);
   fmt::print("{{\"gateway_rps\": {:.1f}, \"p50_ms\": {:.3f}, \"p99_ms\": {:.3f}, \"non_2xx\": {}, \"connections\": {}, "
              "\"seconds\": {}{}}}\n",
-             r.rps, r.percentile_ms.at(50), r.percentile_ms.at(99), r.non_2xx, opt.connections, opt.seconds, hostile_json);
+             rps, r.percentile_ms.at(50), r.percentile_ms.at(99), r.non_2xx, opt.connections, opt.seconds, hostile_json);
   gateway.terminate(std::chrono::seconds(5));
   return gateway_alive ? 0 : 1;
 }
@@ -506,7 +538,7 @@ inline int gateway_command(const std::map<std::string, std::string>& args) {
   };
   for (const auto& [key, value] : args) {
     static const char* known[] = {"seconds", "connections", "threads", "warmup", "pin-gateway", "pin-redis",
-                                  "pin-wrk", "gateway", "wrk", "perf", "perf-callgraph", "perf-freq", "slowloris"};
+                                  "pin-wrk", "gateway", "wrk", "perf", "perf-callgraph", "perf-freq", "slowloris", "rounds"};
     bool ok = false;
     for (const char* k : known) ok = ok || key == k;
     if (!ok) {
@@ -518,7 +550,7 @@ inline int gateway_command(const std::map<std::string, std::string>& args) {
                      integer("threads", opt.threads, 1) && integer("warmup", opt.warmup_seconds, 0) &&
                      integer("pin-gateway", opt.pin_gateway, 0) && integer("pin-redis", opt.pin_redis, 0) &&
                      integer("pin-wrk", opt.pin_wrk, 0) && integer("perf-freq", opt.perf_frequency, 1) &&
-                     integer("slowloris", opt.slowloris, 0);
+                     integer("slowloris", opt.slowloris, 0) && integer("rounds", opt.rounds, 1);
   if (args.count("gateway")) opt.gateway_binary = args.at("gateway");
   if (args.count("wrk")) opt.wrk = args.at("wrk");
   if (args.count("perf")) opt.perf_output = args.at("perf");
