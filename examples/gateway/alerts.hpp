@@ -1,5 +1,6 @@
 #pragma once
-// Alertmanager webhook (version 4) parsing, fingerprints and priorities.
+/// @file
+/// Alertmanager webhook (version 4) parsing, fingerprints (SHA-256) and priorities.
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
@@ -50,7 +51,6 @@ inline std::string hex_digest(const EVP_MD* md, std::string_view data) {
 }
 
 inline std::string sha256_hex(std::string_view data) { return hex_digest(EVP_sha256(), data); }
-inline std::string sha1_hex(std::string_view data) { return hex_digest(EVP_sha1(), data); }
 
 inline std::string fingerprint(std::string_view alertname, std::string_view ns, std::string_view kind,
                                std::string_view name) {

@@ -1,5 +1,6 @@
 #pragma once
-// Routes of the gateway: the webhook, health, readiness and metrics.
+/// @file
+/// Routes of the gateway: the webhook, health, readiness and metrics.
 
 #include <redis_ha/client.hpp>
 
@@ -15,14 +16,14 @@
 
 #include "alerts.hpp"
 #include "config.hpp"
-#include "http.hpp"
+#include "http_message.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "store.hpp"
 
 namespace gateway {
 
-// An RFC 7807 problem document.
+/// An RFC 7807 problem document.
 inline http::response problem(int status, std::string detail) {
   const char* slug = "error";
   switch (status) {
@@ -55,6 +56,17 @@ class app {
   app(const config& cfg, redis_ha::client& client, store& st, metrics& m)
       : cfg_(cfg), client_(client), store_(st), metrics_(m), rng_(std::random_device{}()) {}
 
+  /// SIGTERM received: /readyz answers 503 from now on.
+  void set_draining() { draining_ = true; }
+
+  /// Why the gateway is not ready (the `detail` of /readyz's 503, and of a webhook's 503
+  /// when Redis cannot be used).
+  std::string unready_detail() const {
+    if (draining_) return "shutting down: SIGTERM received, finishing the requests in progress";
+    return "no verified Redis master: " + client_.last_error_detail();
+  }
+
+  /// The main listener: the webhook and the probe routes.
   asio::awaitable<http::response> handle(const http::request& req) {
     const std::string& p = req.path;
     if (p == "/api/v1/signals/prometheus" || p == "/webhook/prometheus") {
@@ -68,6 +80,15 @@ class app {
       r.route = p;
       co_return r;
     }
+    co_return probe(req);
+  }
+
+  /// The probe listener (--probe-listen): /healthz, /readyz and /metrics only.
+  asio::awaitable<http::response> handle_probe(const http::request& req) { co_return probe(req); }
+
+ private:
+  http::response probe(const http::request& req) const {
+    const std::string& p = req.path;
     if (p == "/healthz" || p == "/readyz" || p == "/metrics") {
       http::response r;
       if (req.method != "GET" && req.method != "HEAD") {
@@ -76,10 +97,10 @@ class app {
       } else if (p == "/healthz") {
         r.body = "ok\n";
       } else if (p == "/readyz") {
-        if (client_.ready()) {
+        if (client_.ready() && !draining_) {
           r.body = "ready\n";
         } else {
-          r = problem(503, "no verified Redis master: " + client_.last_error_detail());
+          r = problem(503, unready_detail());
           r.headers.emplace_back("Retry-After", "1");
         }
       } else {
@@ -87,14 +108,13 @@ class app {
         r.body = metrics_.render(client_);
       }
       r.route = p;
-      co_return r;
+      return r;
     }
     http::response r = problem(404, fmt::format("no route for {}", p));
     r.route = "other";
-    co_return r;
+    return r;
   }
 
- private:
   static bool is_json_content_type(std::string_view ct) {
     auto semi = ct.find(';');
     std::string_view media = ct.substr(0, semi);
@@ -115,8 +135,8 @@ class app {
     try {
       const rate_result rl = co_await store_.rate_limit(req.remote);
       if (!rl.allowed) {
-        http::response r = problem(429, fmt::format("more than {} requests in {} s from {}", cfg_.rate_limit,
-                                                    cfg_.rate_window, req.remote));
+        http::response r = problem(429, fmt::format("{} sent more than {} requests at once or {} per second", req.remote,
+                                                    cfg_.rate_burst, cfg_.rate_per_s));
         r.headers.emplace_back("Retry-After", std::to_string(rl.retry_after));
         co_return r;
       }
@@ -174,14 +194,27 @@ class app {
       co_return r;
     } catch (const redis_failure& e) {
       if (e.unavailable()) {
-        log(level::warn, "webhook: Redis unavailable: {} ({})", e.what(), client_.last_error_detail());
-        http::response r = problem(503, fmt::format("Redis has no verified master: {}", e.what()));
+        // Not ready (no master, wrong master name or password, no sentinel): the text of
+        // /readyz. Ready but this request failed (e.g. its timeout): the error itself.
+        const std::string detail = client_.ready() ? e.what() : unready_detail();
+        log(level::warn, "webhook: Redis unavailable: {} ({})", e.what(), detail);
+        http::response r = problem(503, detail);
+        with_cause(r, e.code());
         r.headers.emplace_back("Retry-After", "5");
         co_return r;
       }
       log(level::error, "webhook: Redis failure: {} [{}]", e.what(), e.code().message());
-      co_return problem(500, "unexpected Redis failure");
+      http::response r = problem(500, fmt::format("unexpected Redis failure: {}", e.what()));
+      with_cause(r, e.code());
+      co_return r;
     }
+  }
+
+  // Adds the error code's message to a problem document (extension member "cause").
+  static void with_cause(http::response& r, std::error_code ec) {
+    json doc = json::parse(r.body);
+    doc["cause"] = ec.message();
+    r.body = doc.dump(-1, ' ', false, json::error_handler_t::replace);
   }
 
   const config& cfg_;
@@ -189,6 +222,7 @@ class app {
   store& store_;
   metrics& metrics_;
   std::mt19937_64 rng_;
+  bool draining_ = false;
 };
 
 }  // namespace gateway

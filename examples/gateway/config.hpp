@@ -1,6 +1,7 @@
 #pragma once
-// Gateway settings from command-line flags and environment variables (a flag wins over
-// its variable, a variable over the default).
+/// @file
+/// Gateway settings from command-line flags and environment variables (a flag wins over
+/// its variable, a variable over the default).
 
 #include <redis_ha/address.hpp>
 
@@ -19,21 +20,28 @@
 namespace gateway {
 
 struct config {
-  std::vector<redis_ha::address> sentinels;  // Sentinel mode when not empty
+  std::vector<redis_ha::address> sentinels;  ///< Sentinel mode when not empty
   std::string master_name = "mymaster";
-  std::vector<redis_ha::address> redis;      // direct mode
+  std::vector<redis_ha::address> redis;      ///< direct mode
   std::string redis_password;
   std::string sentinel_password;
   redis_ha::address listen{"127.0.0.1", 8080};
-  long dedup_ttl = 300;        // s
-  long storm_threshold = 10;   // alerts per window
-  long storm_window = 60;      // s
-  long storm_ttl = 300;        // s
-  long rate_limit = 100;       // requests per window and source address
-  long rate_window = 60;       // s
-  long max_body = 102400;      // bytes
+  redis_ha::address probe_listen{"", 0};     ///< host empty: no probe listener
+  long dedup_ttl = 300;          ///< s
+  long storm_threshold = 10;     ///< alerts per window
+  long storm_window = 60;        ///< s
+  long storm_ttl = 300;          ///< s
+  long stream_maxlen = 100000;   ///< XADD MAXLEN ~ N of the remediation stream, 0: unbounded
+  long rate_burst = 2000;        ///< token bucket capacity per source address, 0: no rate limit
+  long rate_per_s = 20;          ///< token refill per second
+  long max_body = 102400;        ///< bytes
   long failover_budget_ms = 10000;
-  long read_timeout_ms = 10000;  // per request (headers + body), also the keep-alive idle limit
+  long header_timeout_ms = 5000;   ///< head complete within (from accept / first byte)
+  long body_timeout_ms = 10000;    ///< body within, after the head; also the answer's write
+  long idle_timeout_ms = 30000;    ///< keep-alive idle limit
+  long max_connections = 4096;     ///< open connections of the main listener
+  long max_connections_per_ip = 256;
+  long drain_timeout_ms = 20000;   ///< SIGTERM: bound on finishing the requests in progress
   std::string log_level = "info";
   bool help = false;
 };
@@ -102,6 +110,9 @@ inline const std::vector<option>& options() {
        [](config& c, const std::string& v) { c.sentinel_password = v; }},
       {"--listen", "GATEWAY_LISTEN", "127.0.0.1:8080", "HTTP listen address host:port (port 0: any free port)",
        [](config& c, const std::string& v) { c.listen = parse_address(v); }},
+      {"--probe-listen", "GATEWAY_PROBE_LISTEN", "",
+       "second listener for GET /healthz, /readyz, /metrics only, with its own connection limit (probes)",
+       [](config& c, const std::string& v) { c.probe_listen = v.empty() ? redis_ha::address{"", 0} : parse_address(v); }},
       {"--dedup-ttl", "GATEWAY_DEDUP_TTL", "300", "seconds a fingerprint stays deduplicated (refreshed per duplicate)",
        num("--dedup-ttl", &config::dedup_ttl, 1, 86400 * 30)},
       {"--storm-threshold", "GATEWAY_STORM_THRESHOLD", "10", "new alerts per namespace:alertname and window that start a storm",
@@ -110,18 +121,35 @@ inline const std::vector<option>& options() {
        num("--storm-window", &config::storm_window, 1, 86400)},
       {"--storm-ttl", "GATEWAY_STORM_TTL", "300", "how long a storm stays active (s)",
        num("--storm-ttl", &config::storm_ttl, 1, 86400)},
-      {"--rate-limit", "GATEWAY_RATE_LIMIT", "100", "webhook requests per source address and window",
-       num("--rate-limit", &config::rate_limit, 1, 1000000000)},
-      {"--rate-window", "GATEWAY_RATE_WINDOW", "60", "rate-limit window (s)",
-       num("--rate-window", &config::rate_window, 1, 86400)},
+      {"--stream-maxlen", "GATEWAY_STREAM_MAXLEN", "100000",
+       "remediation stream trimmed to about this many records (XADD MAXLEN ~); 0: never trimmed",
+       num("--stream-maxlen", &config::stream_maxlen, 0, 1000000000)},
+      {"--rate-limit-burst", "GATEWAY_RATE_LIMIT_BURST", "2000",
+       "webhook requests a source address may send at once (token bucket capacity); 0: no rate limit",
+       num("--rate-limit-burst", &config::rate_burst, 0, 1000000000)},
+      {"--rate-limit-per-s", "GATEWAY_RATE_LIMIT_PER_S", "20", "sustained webhook requests per second and source address",
+       num("--rate-limit-per-s", &config::rate_per_s, 1, 1000000)},
       {"--max-body", "GATEWAY_MAX_BODY", "102400", "largest accepted request body (bytes); larger: 413",
        num("--max-body", &config::max_body, 1, 64L << 20)},
       {"--failover-budget-ms", "REDIS_HA_FAILOVER_BUDGET_MS", "10000",
        "how long a request may wait for a verified master before 503",
        num("--failover-budget-ms", &config::failover_budget_ms, 1, 600000)},
-      {"--read-timeout-ms", "GATEWAY_READ_TIMEOUT_MS", "10000",
-       "bound on reading one request (headers+body) and on keep-alive idle time",
-       num("--read-timeout-ms", &config::read_timeout_ms, 10, 600000)},
+      {"--header-timeout-ms", "GATEWAY_HEADER_TIMEOUT_MS", "5000",
+       "request head complete within this (from the accept, or the request's first byte); else 408",
+       num("--header-timeout-ms", &config::header_timeout_ms, 10, 600000)},
+      {"--body-timeout-ms", "GATEWAY_BODY_TIMEOUT_MS", "10000",
+       "request body received within this after its head (else 408); also bounds writing the answer",
+       num("--body-timeout-ms", &config::body_timeout_ms, 10, 600000)},
+      {"--idle-timeout-ms", "GATEWAY_IDLE_TIMEOUT_MS", "30000", "keep-alive connections idle longer are closed",
+       num("--idle-timeout-ms", &config::idle_timeout_ms, 10, 3600000)},
+      {"--max-connections", "GATEWAY_MAX_CONNECTIONS", "4096",
+       "open connections of the main listener (lowered to fit RLIMIT_NOFILE)",
+       num("--max-connections", &config::max_connections, 1, 1000000)},
+      {"--max-connections-per-ip", "GATEWAY_MAX_CONNECTIONS_PER_IP", "256", "open connections of one client address",
+       num("--max-connections-per-ip", &config::max_connections_per_ip, 1, 1000000)},
+      {"--drain-timeout-ms", "GATEWAY_DRAIN_TIMEOUT_MS", "20000",
+       "on SIGTERM: how long requests in progress may take to finish",
+       num("--drain-timeout-ms", &config::drain_timeout_ms, 0, 600000)},
       {"--log-level", "GATEWAY_LOG_LEVEL", "info", "debug, info, warn or error",
        [](config& c, const std::string& v) {
          level l;
@@ -131,6 +159,19 @@ inline const std::vector<option>& options() {
   };
   return table;
 }
+
+/// Settings of earlier versions, refused with what replaces them (a silent change of meaning
+/// would be worse).
+struct removed_option {
+  const char* flag;
+  const char* env;
+  const char* replacement;
+};
+inline constexpr removed_option removed_options[] = {
+    {"--rate-limit", "GATEWAY_RATE_LIMIT", "--rate-limit-burst and --rate-limit-per-s (token bucket)"},
+    {"--rate-window", "GATEWAY_RATE_WINDOW", "--rate-limit-burst and --rate-limit-per-s (token bucket)"},
+    {"--read-timeout-ms", "GATEWAY_READ_TIMEOUT_MS", "--header-timeout-ms, --body-timeout-ms and --idle-timeout-ms"},
+};
 
 }  // namespace detail
 
@@ -143,6 +184,8 @@ inline std::string usage() {
     text += fmt::format("  {:<22} env {:<28} default '{}'\n      {}\n", std::string(o.flag) + " V", o.env, o.def, o.help);
   text += "  --help                 this text\n";
   text += "Either --sentinels or --redis is required.\n";
+  text += "SIGTERM/SIGINT: stop accepting, /readyz answers 503, requests in progress finish (--drain-timeout-ms),\n"
+          "the Redis client closes; exit 0 (1 if the drain timed out). A second signal stops at once.\n";
   return text;
 }
 
@@ -153,6 +196,9 @@ inline config parse_config(int argc, char** argv) {
   for (const auto& o : table) {
     if (const char* v = std::getenv(o.env); v && *v) o.set(c, v);
   }
+  for (const auto& r : detail::removed_options)
+    if (const char* v = std::getenv(r.env); v && *v)
+      throw std::invalid_argument(fmt::format("{} is no longer supported: use {}", r.env, r.replacement));
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -169,6 +215,8 @@ inline config parse_config(int argc, char** argv) {
     const detail::option* found = nullptr;
     for (const auto& o : table)
       if (arg == o.flag) found = &o;
+    for (const auto& r : detail::removed_options)
+      if (arg == r.flag) throw std::invalid_argument(fmt::format("{} is no longer supported: use {}", arg, r.replacement));
     if (!found) throw std::invalid_argument(fmt::format("unknown option '{}' (see --help)", arg));
     if (!has_value) {
       if (i + 1 >= argc) throw std::invalid_argument(fmt::format("{} needs a value", arg));
@@ -176,8 +224,12 @@ inline config parse_config(int argc, char** argv) {
     }
     found->set(c, value);
   }
-  if (!c.help && c.sentinels.empty() && c.redis.empty())
+  if (c.help) return c;
+  if (c.sentinels.empty() && c.redis.empty())
     throw std::invalid_argument("either --sentinels (REDIS_HA_SENTINELS) or --redis (REDIS_HA_ADDRESS) is required");
+  if (c.header_timeout_ms >= c.body_timeout_ms)
+    throw std::invalid_argument(fmt::format("--header-timeout-ms ({}) must be shorter than --body-timeout-ms ({})",
+                                            c.header_timeout_ms, c.body_timeout_ms));
   return c;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
-// Prometheus text exposition of the gateway's counters and of the redis-ha client stats.
+/// @file
+/// Prometheus text exposition of the gateway's counters, of its listeners' connections and
+/// of the redis-ha client stats.
 
 #include <redis_ha/client.hpp>
 
@@ -11,6 +13,9 @@
 #include <tuple>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "http_connections.hpp"
 
 namespace gateway {
 
@@ -26,6 +31,8 @@ class metrics {
     duration_sum_ += seconds;
   }
   void alert(const char* result) { ++alerts_[result]; }
+  /// Exposes the connections of a listener ("main", "probe"); `t` must outlive this.
+  void watch(std::string listener, const http::connection_table* t) { listeners_.emplace_back(std::move(listener), t); }
   void failover() { ++failovers_; }
 
   std::string render(const redis_ha::client& client) const {
@@ -50,7 +57,23 @@ class metrics {
     out += "# HELP gateway_redis_ready 1 while a verified master is connected.\n";
     out += "# TYPE gateway_redis_ready gauge\n";
     out += fmt::format("gateway_redis_ready {}\n", client.ready() ? 1 : 0);
-    out += "# HELP gateway_request_duration_seconds HTTP request duration.\n";
+    out += "# HELP gateway_connections_open Open HTTP connections by listener.\n";
+    out += "# TYPE gateway_connections_open gauge\n";
+    for (const auto& [name, t] : listeners_)
+      out += fmt::format("gateway_connections_open{{listener=\"{}\"}} {}\n", name, t->open());
+    out += "# HELP gateway_connections_total HTTP connections by listener and fate (see README).\n";
+    out += "# TYPE gateway_connections_total counter\n";
+    for (const auto& [name, t] : listeners_) {
+      const auto& s = t->stats();
+      for (auto [what, n] : {std::pair{"accepted", s.accepted}, std::pair{"refused_per_ip", s.refused_per_ip},
+                             std::pair{"refused_global", s.refused_global}, std::pair{"reclaimed_idle", s.reclaimed_idle},
+                             std::pair{"reclaimed_slow_head", s.reclaimed_slow_head},
+                             std::pair{"reclaimed_drain", s.reclaimed_drain}, std::pair{"head_timeout", s.head_timeouts},
+                             std::pair{"body_timeout", s.body_timeouts}, std::pair{"idle_timeout", s.idle_timeouts}})
+        out += fmt::format("gateway_connections_total{{listener=\"{}\",fate=\"{}\"}} {}\n", name, what, n);
+    }
+    out += "# HELP gateway_request_duration_seconds HTTP request duration, first byte of the request to last byte "
+           "of the response.\n";
     out += "# TYPE gateway_request_duration_seconds histogram\n";
     for (std::size_t i = 0; i < buckets.size(); ++i)
       out += fmt::format("gateway_request_duration_seconds_bucket{{le=\"{}\"}} {}\n", buckets[i], bucket_counts_[i]);
@@ -79,6 +102,7 @@ class metrics {
   std::map<std::pair<std::string, int>, std::uint64_t> http_;
   std::map<std::string, std::uint64_t> alerts_;
   std::uint64_t failovers_ = 0;
+  std::vector<std::pair<std::string, const http::connection_table*>> listeners_;
   std::array<std::uint64_t, buckets.size()> bucket_counts_{};
   std::uint64_t duration_count_ = 0;
   double duration_sum_ = 0;

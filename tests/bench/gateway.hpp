@@ -2,7 +2,7 @@
 // (redis_ha_gateway) in Sentinel mode, driven by wrk.
 //
 // Starts a fresh topology (1 master + 2 replicas + 3 sentinels on 127.0.0.1)
-// and the gateway (`--rate-limit` at its maximum so nothing is limited,
+// and the gateway (`--rate-limit-burst 0`: nothing is rate limited,
 // `--log-level warn`), waits for GET /readyz = 200, then runs wrk over
 // keep-alive connections. Every request is one Alertmanager webhook (payload
 // version 4) with one alert whose alertname and pod are unique (run prefix,
@@ -16,6 +16,17 @@
 // really created records. Optional: --pin-gateway / --pin-redis / --pin-wrk
 // CPU (taskset), --perf FILE (perf record of the gateway during the measured
 // run; see gateway_usage()).
+//
+// Hostile phase (unless --slowloris 0): 500 slowloris connections from another
+// source address (127.0.0.2; one byte of an endless head per second each,
+// reopened when the gateway closes them; see tests/gateway/hostile.hpp) are
+// opened, and while they are, wrk runs again for the same duration and a
+// kubelet-like prober sends GET /healthz to the probe listener
+// (--probe-listen) every 100 ms on a new connection (1 s timeout).
+// slowloris_rps_ratio = requests/s under attack / requests/s without;
+// slowloris_probe_success_ratio = probes answered 200 / probes sent.
+// Targets: 1.0 and >= 0.8. --rounds R interleaves R baseline and R hostile
+// runs and takes medians (load from other processes drifts between runs).
 #pragma once
 
 #include <arpa/inet.h>
@@ -26,7 +37,10 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -42,6 +56,7 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/hostile.hpp"
 #include "support/free_port.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -67,6 +82,8 @@ struct gateway_options {
   std::string perf_output;              ///< when set: perf record of the gateway during the measured run
   std::string perf_callgraph = "dwarf"; ///< dwarf (no frame pointers needed), fp (-g) or none
   int perf_frequency = 499;             ///< perf record -F
+  int slowloris = 500;                  ///< connections of the hostile phase, 0: no hostile phase
+  int rounds = 1;                       ///< baseline + hostile runs, interleaved; the rps ratio uses medians
 };
 
 inline std::string gateway_usage() {
@@ -74,12 +91,20 @@ inline std::string gateway_usage() {
          "                              [--pin-gateway CPU] [--pin-redis CPU] [--pin-wrk CPU]\n"
          "                              [--gateway PATH] [--wrk PATH]\n"
          "                              [--perf FILE [--perf-callgraph dwarf|fp|none] [--perf-freq HZ]]\n"
+         "                              [--slowloris N] [--rounds R]\n"
          "  Starts a 1 master + 2 replicas + 3 sentinels topology and redis_ha_gateway (Sentinel mode, rate\n"
          "  limit off, log level warn), then drives POST /api/v1/signals/prometheus with wrk over keep-alive\n"
          "  connections for S seconds (default 10): one alert per request, every alert new (unique alertname\n"
          "  and pod), so each request creates a record. Needs wrk (Debian: apt-get install wrk). Prints a\n"
          "  table; the last line is a JSON object (gateway_rps, p50_ms, p99_ms, non_2xx, connections,\n"
-         "  seconds). --perf FILE: perf record -e cpu-clock of the gateway during the measured run (inspect\n"
+         "  seconds, and for the hostile phase slowloris_rps, slowloris_p99_ms, slowloris_non_2xx,\n"
+         "  slowloris_probe_success_ratio, slowloris_rps_ratio). Hostile phase: N (default 500, 0: none)\n"
+         "  slowloris connections from 127.0.0.2 stay open while wrk runs again for S seconds and GET /healthz\n"
+         "  probes the probe listener every 100 ms (targets: probe ratio 1.0, rps ratio >= 0.8).\n"
+         "  --rounds R (default 1): R baseline and R hostile runs, interleaved; gateway_rps, slowloris_rps and the\n"
+         "  rps ratio are medians (load from other processes drifts less between neighbouring runs); the probe\n"
+         "  ratio counts every probe of every round; latencies are from the first round.\n"
+         "  --perf FILE: perf record -e cpu-clock of the gateway during the measured run (inspect\n"
          "  with perf report -i FILE --no-children).\n";
 }
 
@@ -279,6 +304,45 @@ inline long long xlen(redis_ha::test::topology& topo) {
 
 inline std::string fmt_ms(double ms) { return std::isnan(ms) ? "?" : fmt::format("{:.3f}", ms); }
 
+/// What the hostile phase measured.
+struct hostile_result {
+  wrk_result wrk;
+  std::size_t probes = 0, probes_ok = 0;
+  std::size_t loris_opened = 0, loris_closed = 0, loris_connect_errors = 0;
+  double probe_ratio() const { return probes ? static_cast<double>(probes_ok) / static_cast<double>(probes) : 0.0; }
+};
+
+/// wrk again, with `opt.slowloris` slowloris connections open and a prober on the probe
+/// listener. nullopt (after a message) when wrk's output cannot be read.
+inline std::optional<hostile_result> run_hostile_phase(const gateway_options& opt, const std::filesystem::path& dir,
+                                                       const std::string& prefix, std::uint16_t port,
+                                                       std::uint16_t probe_port) {
+  hostile_result h;
+  gateway_hostile::slowloris loris(port, static_cast<std::size_t>(opt.slowloris), "127.0.0.2");
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // connected, heads under way
+  std::atomic<bool> stop{false};
+  std::thread prober([&] {
+    while (!stop) {
+      ++h.probes;
+      if (http_get_status(probe_port, "/healthz") == 200) ++h.probes_ok;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  const std::string out = run_wrk(opt, dir, prefix, opt.seconds, port);
+  stop = true;
+  prober.join();
+  h.loris_opened = loris.opened();
+  h.loris_closed = loris.closed_by_server();
+  h.loris_connect_errors = loris.connect_errors();
+  loris.stop();
+  h.wrk = parse_wrk(out);
+  if (!h.wrk.parsed) {
+    fmt::print(stderr, "redis_ha_bench gateway: cannot parse wrk's output (hostile phase):\n{}\n", out);
+    return std::nullopt;
+  }
+  return h;
+}
+
 }  // namespace gw_detail
 
 /// `redis_ha_bench gateway`. Returns the process exit code.
@@ -304,6 +368,7 @@ inline int run_gateway_bench(const gateway_options& opt) {
     return 1;
   }
   ::signal(SIGPIPE, SIG_IGN);
+  gateway_hostile::raise_fd_limit();  // the hostile phase holds ~500 sockets
   test::temp_dir dir("redis-ha-bench-gateway-");
 
   test::topology topo;
@@ -322,15 +387,16 @@ inline int run_gateway_bench(const gateway_options& opt) {
   for (const auto p : topo.sentinel_ports()) sentinels += fmt::format("{}127.0.0.1:{}", sentinels.empty() ? "" : ",", p);
   const auto gateway_log = dir.path() / "gateway.log";
   test::child_process gateway;
-  std::uint16_t port = 0;
+  std::uint16_t port = 0, probe_port = 0;
   bool ready = false;
   for (int attempt = 0; attempt < 3 && !ready; ++attempt) {  // another process may take the free port first
     port = test::free_port();
+    probe_port = test::free_port();
     std::vector<std::string> argv;
     if (opt.pin_gateway >= 0) argv = {"taskset", "-c", std::to_string(opt.pin_gateway)};
     argv.insert(argv.end(), {opt.gateway_binary, "--sentinels", sentinels, "--master-name", topo.master_name(),
-                             "--listen", fmt::format("127.0.0.1:{}", port), "--rate-limit", "1000000000",
-                             "--log-level", "warn"});
+                             "--listen", fmt::format("127.0.0.1:{}", port), "--probe-listen",
+                             fmt::format("127.0.0.1:{}", probe_port), "--rate-limit-burst", "0", "--log-level", "warn"});
     gateway = test::child_process::spawn(argv, {.output_path = gateway_log.string()});
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (gateway.running() && std::chrono::steady_clock::now() < deadline) {
@@ -374,12 +440,40 @@ inline int run_gateway_bench(const gateway_options& opt) {
     fmt::print(stderr, "perf: {}\n", tail(read_file(dir.path() / "perf.log"), 600));
   }
   const long long records_after = xlen(topo);
-  const bool gateway_alive = gateway.running();
   const wrk_result r = parse_wrk(out);
   if (!r.parsed) {
     fmt::print(stderr, "redis_ha_bench gateway: cannot parse wrk's output:\n{}\n", out);
     return 1;
   }
+
+  // The hostile phase: the same load while a slowloris holds connections open.
+  // With --rounds R > 1, more baseline + hostile pairs; rps figures become medians.
+  std::optional<hostile_result> attack;
+  std::vector<double> base_rps{r.rps}, attack_rps;
+  std::size_t probes = 0, probes_ok = 0;
+  for (int round = 1; opt.slowloris > 0 && round <= opt.rounds; ++round) {
+    if (round > 1) {
+      const auto b = parse_wrk(run_wrk(opt, dir.path(), fmt::format("run{}-{}", round, run_id), opt.seconds, port));
+      if (!b.parsed) {
+        fmt::print(stderr, "redis_ha_bench gateway: cannot parse wrk's output (round {})\n", round);
+        return 1;
+      }
+      base_rps.push_back(b.rps);
+    }
+    auto a = run_hostile_phase(opt, dir.path(), fmt::format("attack{}-{}", round, run_id), port, probe_port);
+    if (!a) return 1;
+    attack_rps.push_back(a->wrk.rps);
+    probes += a->probes;
+    probes_ok += a->probes_ok;
+    if (!attack) attack = std::move(a);
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  };
+  const double rps = median(base_rps), rps_attack = median(attack_rps);
+  const double probe_ratio = probes ? static_cast<double>(probes_ok) / static_cast<double>(probes) : 0.0;
+  const bool gateway_alive = gateway.running();
 
   fmt::print("gateway: redis_ha_gateway (Sentinel mode) on 1 master + 2 replicas + 3 sentinels, 127.0.0.1\n");
   fmt::print("load:    wrk {} threads x {} keep-alive connections, {} s (after {} s warm-up), 1 new alert per request\n",
@@ -388,7 +482,7 @@ inline int run_gateway_bench(const gateway_options& opt) {
              opt.pin_redis >= 0 ? std::to_string(opt.pin_redis) : "-",
              opt.pin_wrk >= 0 ? std::to_string(opt.pin_wrk) : "-");
   fmt::print("{:<28} {:>14}\n", "metric", "value");
-  fmt::print("{:<28} {:>14.1f}\n", "requests/s", r.rps);
+  fmt::print("{:<28} {:>14.1f}\n", base_rps.size() > 1 ? "requests/s (median)" : "requests/s", rps);
   fmt::print("{:<28} {:>14}\n", "requests", r.requests);
   fmt::print("{:<28} {:>14}\n", "latency avg (ms)", fmt_ms(r.avg_ms));
   for (const auto& [pct, ms] : r.percentile_ms) fmt::print("{:<28} {:>14}\n", fmt::format("latency p{} (ms)", pct), fmt_ms(ms));
@@ -399,11 +493,34 @@ inline int run_gateway_bench(const gateway_options& opt) {
   fmt::print("{:<28} {:>14}\n", "records created (XLEN)", records_after - records_before);
   if (records_after - records_before < r.requests - r.non_2xx)
     fmt::print("warning: fewer records than successful requests: some alerts were not new\n");
+  if (attack) {
+    const auto& a = *attack;
+    fmt::print("hostile phase: {} slowloris connections from 127.0.0.2 (round 1: opened {}, closed by the gateway {}, "
+               "{} connect errors) during the same wrk run; {} round(s)\n",
+               opt.slowloris, a.loris_opened, a.loris_closed, a.loris_connect_errors, attack_rps.size());
+    if (base_rps.size() > 1)
+      fmt::print("{:<28} {:>14}\n", "requests/s per round", fmt::format("{}", fmt::join(base_rps, " ")));
+    fmt::print("{:<28} {:>14.1f}\n", "requests/s under attack", rps_attack);
+    if (attack_rps.size() > 1)
+      fmt::print("{:<28} {:>14}\n", "  per round", fmt::format("{}", fmt::join(attack_rps, " ")));
+    fmt::print("{:<28} {:>14}\n", "latency p99 (ms)", fmt_ms(a.wrk.percentile_ms.at(99)));
+    fmt::print("{:<28} {:>14}\n", "non-2xx/3xx responses", a.wrk.non_2xx);
+    fmt::print("{:<28} {:>14}\n", "probes ok / sent", fmt::format("{}/{}", probes_ok, probes));
+    fmt::print("{:<28} {:>14.3f}   (target 1.0)\n", "probe success ratio", probe_ratio);
+    fmt::print("{:<28} {:>14.3f}   (target >= 0.8)\n", "rps ratio", rps_attack / rps);
+  }
   if (!gateway_alive) fmt::print("warning: the gateway exited during the run; log:\n{}\n", tail(read_file(gateway_log)));
   else if (r.non_2xx > 0) fmt::print("warning: {} non-2xx responses; gateway log:\n{}\n", r.non_2xx, tail(read_file(gateway_log)));
+  std::string hostile_json;
+  if (attack)
+    hostile_json = fmt::format(
+        ", \"slowloris\": {}, \"rounds\": {}, \"slowloris_rps\": {:.1f}, \"slowloris_p99_ms\": {:.3f}, "
+        "\"slowloris_non_2xx\": {}, \"slowloris_probe_success_ratio\": {:.3f}, \"slowloris_rps_ratio\": {:.3f}",
+        opt.slowloris, attack_rps.size(), rps_attack, attack->wrk.percentile_ms.at(99), attack->wrk.non_2xx, probe_ratio,
+        rps_attack / rps);
   fmt::print("{{\"gateway_rps\": {:.1f}, \"p50_ms\": {:.3f}, \"p99_ms\": {:.3f}, \"non_2xx\": {}, \"connections\": {}, "
-             "\"seconds\": {}}}\n",
-             r.rps, r.percentile_ms.at(50), r.percentile_ms.at(99), r.non_2xx, opt.connections, opt.seconds);
+             "\"seconds\": {}{}}}\n",
+             rps, r.percentile_ms.at(50), r.percentile_ms.at(99), r.non_2xx, opt.connections, opt.seconds, hostile_json);
   gateway.terminate(std::chrono::seconds(5));
   return gateway_alive ? 0 : 1;
 }
@@ -421,7 +538,7 @@ inline int gateway_command(const std::map<std::string, std::string>& args) {
   };
   for (const auto& [key, value] : args) {
     static const char* known[] = {"seconds", "connections", "threads", "warmup", "pin-gateway", "pin-redis",
-                                  "pin-wrk", "gateway", "wrk", "perf", "perf-callgraph", "perf-freq"};
+                                  "pin-wrk", "gateway", "wrk", "perf", "perf-callgraph", "perf-freq", "slowloris", "rounds"};
     bool ok = false;
     for (const char* k : known) ok = ok || key == k;
     if (!ok) {
@@ -432,7 +549,8 @@ inline int gateway_command(const std::map<std::string, std::string>& args) {
   const bool valid = integer("seconds", opt.seconds, 1) && integer("connections", opt.connections, 1) &&
                      integer("threads", opt.threads, 1) && integer("warmup", opt.warmup_seconds, 0) &&
                      integer("pin-gateway", opt.pin_gateway, 0) && integer("pin-redis", opt.pin_redis, 0) &&
-                     integer("pin-wrk", opt.pin_wrk, 0) && integer("perf-freq", opt.perf_frequency, 1);
+                     integer("pin-wrk", opt.pin_wrk, 0) && integer("perf-freq", opt.perf_frequency, 1) &&
+                     integer("slowloris", opt.slowloris, 0) && integer("rounds", opt.rounds, 1);
   if (args.count("gateway")) opt.gateway_binary = args.at("gateway");
   if (args.count("wrk")) opt.wrk = args.at("wrk");
   if (args.count("perf")) opt.perf_output = args.at("perf");

@@ -6,7 +6,7 @@
 //                           [--observe-ms MS] [--verbose 1] [--no-throughput]
 //                           [--throughput-seconds S] [--throughput-rounds R]
 //   redis_ha_bench outage [--seconds S]
-//   redis_ha_bench gateway [--seconds S] [--connections 32] [--threads 2] (see gateway.hpp)
+//   redis_ha_bench gateway [--seconds S] [--connections 32] [--threads 2] [--slowloris 500] (see gateway.hpp)
 //   redis_ha_bench hostile [--seconds S] [--only ATTACK] (see hostile.hpp)
 //
 // For comparable figures on a small machine pin both processes, e.g.
