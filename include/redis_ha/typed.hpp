@@ -34,7 +34,8 @@
 /// | `std::tuple<Ts...>`, `std::pair<A, B>`, `std::array<T, N>` | an array of exactly that many elements |
 ///
 /// Nil is accepted only by `std::optional`, `reply` and `ignore_t`; plain
-/// `char` is refused at compile time (use `std::string`).
+/// `char` is refused at compile time (use `std::string`). Targets must be
+/// default-constructible (a default value is returned on a mismatch).
 
 #include <redis_ha/reply_converter.hpp>
 #include <redis_ha/error.hpp>
