@@ -111,6 +111,13 @@ function(redis_ha_doc_snippets md out_dir out_var)
       "// Generated from ${md}: its `cpp fragment` and `cpp decls` blocks, in order.\n#include \"prelude.hpp\"\n${page_tu}")
     list(APPEND sources "${src}")
   endif()
+  # Blocks that moved or went away leave no stale source behind.
+  file(GLOB previous "${out_dir}/*.cpp")
+  foreach(f IN LISTS previous)
+    if(NOT f IN_LIST sources)
+      file(REMOVE "${f}")
+    endif()
+  endforeach()
   set(${out_var} "${sources}" PARENT_SCOPE)
 endfunction()
 
