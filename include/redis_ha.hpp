@@ -16,10 +16,13 @@
 #include <redis_ha/error.hpp>
 #include <redis_ha/logger.hpp>
 #include <redis_ha/reply.hpp>
+#include <redis_ha/reply_converter.hpp>
 #include <redis_ha/request.hpp>
 #include <redis_ha/script.hpp>
 #include <redis_ha/sentinel.hpp>
 #include <redis_ha/subscriber.hpp>
 #include <redis_ha/sync_client.hpp>
+#include <redis_ha/sync_subscriber.hpp>
+#include <redis_ha/typed.hpp>
 
 #endif  // REDIS_HA_HPP

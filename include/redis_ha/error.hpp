@@ -88,8 +88,9 @@ enum class error {
   /// The client was closed.
   client_closed,
   /// The HA client refuses a command that would take over its shared
-  /// connection (`SUBSCRIBE` and the other subscriber-mode commands): use a
-  /// dedicated `basic_connection` for those.
+  /// connection (`SUBSCRIBE` and the other subscriber-mode commands): use
+  /// `redis_ha::subscriber` (`subscriber.hpp`), which also re-subscribes
+  /// after failovers.
   unsupported_command,
   /// `min_replicas_acked` is set and `WAIT` did not confirm that many
   /// replicas within `replication_timeout`: the write ran on the master
@@ -143,7 +144,7 @@ class error_category_impl final : public std::error_category {
       case error::master_unreachable: return "no candidate master could be connected to and verified";
       case error::role_mismatch: return "the node's ROLE is not master";
       case error::client_closed: return "the client was closed";
-      case error::unsupported_command: return "subscriber-mode commands need a dedicated connection, not the shared HA client";
+      case error::unsupported_command: return "the HA client refuses subscriber-mode commands (SUBSCRIBE, PSUBSCRIBE, ...): use redis_ha::subscriber";
       case error::not_replicated: return "the write was not confirmed by enough replicas (WAIT) in time";
       case error::line_too_long: return "a reply line exceeded the configured max_line_length; the connection was closed";
       case error::sentinel_protocol_error: return "a sentinel answered with something that is not a usable master address";
@@ -165,8 +166,11 @@ inline std::error_code make_error_code(error e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
 
-/// Exception thrown by throwing overloads: a `std::system_error` whose
-/// `what()` carries the context (e.g. the address or the server's message).
+/// Exception thrown by redis-ha's throwing overloads (`sync_client`, `run`,
+/// `reply::as_string()`, `as<T>()`): a `std::system_error` whose `what()`
+/// carries the context (e.g. the server's message). Asio's tokens
+/// (`use_awaitable`, `use_future`) throw a plain `std::system_error`, so
+/// catch `const std::system_error&` to handle both (docs/errors.md).
 class system_error : public std::system_error {
  public:
   using std::system_error::system_error;

@@ -4,7 +4,10 @@
 /// @file
 /// `redis_ha::reply`: an owning RESP2 value (nil, simple string, error,
 /// integer, bulk string, array) with accessors that report a type mismatch
-/// as an error instead of invoking undefined behaviour.
+/// as an error instead of invoking undefined behaviour. To convert a reply
+/// (or a whole `response`) into standard types in one call
+/// (`std::optional<std::string>`, `std::vector<T>`, `std::map<K, V>`, ...),
+/// see `<redis_ha/typed.hpp>`.
 
 #include <redis_ha/error.hpp>
 
@@ -203,7 +206,8 @@ class reply {
   std::vector<reply> elements_;
 };
 
-/// The replies to one request, one per command, in order.
+/// The replies to one request, one per command, in order. A plain vector:
+/// convert it with `redis_ha::as<T1, T2, ...>(resp)` (`typed.hpp`).
 using response = std::vector<reply>;
 
 }  // namespace redis_ha

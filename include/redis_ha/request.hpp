@@ -18,6 +18,29 @@
 
 namespace redis_ha {
 
+/// True when a `T` can be an argument of `request::push` (and of
+/// `push_range` / `push_argv` elements):
+///
+/// - anything convertible to `std::string_view` (sent as is, binary-safe);
+/// - `char`: sent as a one-character string (`push("SET", "k", 'x')` sends
+///   `"x"`, not `"120"`);
+/// - integers (`signed char` and `unsigned char` included, as numbers: they
+///   are `std::int8_t` / `std::uint8_t`) and floating-point numbers, sent in
+///   their shortest exact decimal form.
+///
+/// Refused at compile time: `bool` (`1`/`0` or `"true"`? say which),
+/// `wchar_t`, `char16_t`, `char32_t` (and C++20's `char8_t`): no encoding
+/// is implied; pass a UTF-8 `std::string` instead.
+template <class T>
+inline constexpr bool is_request_argument_v =
+    std::is_convertible_v<const T&, std::string_view> ||
+    (std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, wchar_t> &&
+     !std::is_same_v<T, char16_t> && !std::is_same_v<T, char32_t>
+#if defined(__cpp_char8_t)
+     && !std::is_same_v<T, char8_t>
+#endif
+    );
+
 /// Per-request settings.
 struct request_options {
   /// Timeout of this request; 0 uses `connection_config::request_timeout`.
@@ -46,7 +69,8 @@ class request {
   request() = default;
 
   /// Appends a command. Arguments may be anything convertible to
-  /// `std::string_view`, or integers and floating-point numbers.
+  /// `std::string_view`, a `char` (a one-character string), or integers and
+  /// floating-point numbers; see `is_request_argument_v`.
   template <class... Args>
   request& push(std::string_view command, const Args&... args) {
     detail::append_header(payload_, '*', 1 + sizeof...(Args));
@@ -131,6 +155,8 @@ class request {
   static std::string_view first_text(const T& first, const Rest&...) {
     if constexpr (std::is_convertible_v<const T&, std::string_view>)
       return std::string_view(first);
+    else if constexpr (std::is_same_v<T, char>)
+      return std::string_view(&first, 1);
     else
       return {};
   }
@@ -147,11 +173,14 @@ class request {
 
   template <class T>
   void append_arg(const T& value) {
+    static_assert(is_request_argument_v<T>,
+                  "request arguments must be strings, char or numbers (not bool, wchar_t, char16_t, char32_t, "
+                  "char8_t): see redis_ha::is_request_argument_v");
     if constexpr (std::is_convertible_v<const T&, std::string_view>) {
       detail::append_bulk(payload_, std::string_view(value));
-    } else {
-      static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>,
-                    "request arguments must be strings or numbers");
+    } else if constexpr (std::is_same_v<T, char>) {
+      detail::append_bulk(payload_, std::string_view(&value, 1));
+    } else if constexpr (is_request_argument_v<T>) {
       detail::append_bulk(payload_, value);
     }
   }

@@ -1,5 +1,6 @@
-# Driver of the package tests: builds tests/package/app.cpp one way and runs
-# it against a real redis-server (through redis_ha_with_server).
+# Driver of the package tests: builds tests/package/app.cpp and
+# tests/package/newcomer.cpp (the program written from the docs) one way and
+# runs them against a real redis-server (through redis_ha_with_server).
 #
 #   cmake -DMODE=find_package|add_subdirectory|vendored
 #         -DSOURCE_DIR=<redis-ha source tree> -DPACKAGE_DIR=<tests/package>
@@ -98,8 +99,10 @@ if(MODE STREQUAL "find_package")
   endif()
   run_step("build the consumer" COMMAND "${CMAKE_COMMAND}" --build "${build}" ${config_args})
   set(app "${build}/app")
+  set(newcomer "${build}/newcomer")
   if(CONFIG AND NOT EXISTS "${app}" AND EXISTS "${build}/${CONFIG}/app")
     set(app "${build}/${CONFIG}/app")
+    set(newcomer "${build}/${CONFIG}/newcomer")
   endif()
 
 elseif(MODE STREQUAL "add_subdirectory")
@@ -115,8 +118,10 @@ elseif(MODE STREQUAL "add_subdirectory")
     endif()
   endforeach()
   set(app "${build}/app")
+  set(newcomer "${build}/newcomer")
   if(CONFIG AND NOT EXISTS "${app}" AND EXISTS "${build}/${CONFIG}/app")
     set(app "${build}/${CONFIG}/app")
+    set(newcomer "${build}/${CONFIG}/newcomer")
   endif()
 
 elseif(MODE STREQUAL "vendored")
@@ -124,21 +129,33 @@ elseif(MODE STREQUAL "vendored")
   if(NOT CXX_COMPILER)
     set(CXX_COMPILER g++)
   endif()
+  # Exactly the flags docs/consuming.md gives (no -DASIO_STANDALONE).
   set(app "${WORK_DIR}/app")
   run_step("compile with plain ${CXX_COMPILER} -I include/"
            COMMAND "${CXX_COMPILER}" -std=c++17 -I "${SOURCE_DIR}/include"
-                   "-DREDIS_HA_PACKAGE_WAY=\"vendored\"" -DASIO_STANDALONE
+                   "-DREDIS_HA_PACKAGE_WAY=\"vendored\""
                    "${PACKAGE_DIR}/app.cpp" -o "${app}"
+                   -lhiredis -lfmt -pthread)
+  set(newcomer "${WORK_DIR}/newcomer")
+  run_step("compile the program written from the docs with plain ${CXX_COMPILER}"
+           COMMAND "${CXX_COMPILER}" -std=c++17 -I "${SOURCE_DIR}/include"
+                   "-DREDIS_HA_PACKAGE_WAY=\"vendored\""
+                   "${PACKAGE_DIR}/newcomer.cpp" -o "${newcomer}"
                    -lhiredis -lfmt -pthread)
 
 else()
   message(FATAL_ERROR "run_consumer.cmake: unknown MODE '${MODE}' (find_package, add_subdirectory or vendored)")
 endif()
 
-if(NOT EXISTS "${app}")
-  message(FATAL_ERROR "[${MODE}] the consumer program was not built: ${app} is missing")
-endif()
+foreach(program IN ITEMS "${app}" "${newcomer}")
+  if(NOT EXISTS "${program}")
+    message(FATAL_ERROR "[${MODE}] a consumer program was not built: ${program} is missing")
+  endif()
+endforeach()
 run_step("run the consumer against a fresh redis-server"
          SHOW_OUTPUT TIMEOUT 120
          COMMAND "${WITH_SERVER}" -- "${app}")
+run_step("run the program written from the docs against a fresh redis-server"
+         SHOW_OUTPUT TIMEOUT 120
+         COMMAND "${WITH_SERVER}" -- "${newcomer}")
 message(STATUS "[${MODE}] OK")
