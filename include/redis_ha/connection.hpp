@@ -107,7 +107,10 @@ class basic_connection {
   /// Completion: `void(std::error_code, response)`. Errors:
   /// `not_connected`, `empty_request`, `queue_full`, `request_timeout`,
   /// `connection_closed` (never sent), `connection_lost` (sent, outcome
-  /// unknown), `asio::error::operation_aborted` (cancelled).
+  /// unknown), `asio::error::operation_aborted` (cancelled), and for the
+  /// request whose own reply was malformed or broke a limit (the connection
+  /// then closes with the same reason): `protocol_error`, `reply_too_large`,
+  /// `line_too_long`, `nesting_too_deep`.
   ///
   /// Cancellation: a request not yet written supports terminal, partial
   /// and total cancellation (it is removed and never reaches the server).
@@ -140,7 +143,8 @@ class basic_connection {
 
   /// Completes when the connection closes, with the reason (e.g.
   /// `asio::error::eof`, `error::health_check_failed`,
-  /// `error::protocol_error`; `operation_aborted` after `close()`).
+  /// `error::protocol_error`, `error::line_too_long`; `operation_aborted`
+  /// after `close()`).
   /// Completes at once (posted) if already closed.
   template <class CompletionToken>
   auto async_wait_closed(CompletionToken&& token) {

@@ -91,7 +91,9 @@ inline hostile_result run_attack(const std::string& name, redis_ha::test::attack
   if (!res.completed) {
     res.outcome = fmt::format("still pending after {:.0f} s", opt.seconds);
   } else if (*exec_ec) {
-    res.outcome = fmt::format("{} / closed: {}", exec_ec->message(), conn.close_reason().message());
+    res.outcome = conn.close_reason() == *exec_ec
+                      ? fmt::format("{} (also the close reason)", exec_ec->message())
+                      : fmt::format("{} / closed: {}", exec_ec->message(), conn.close_reason().message());
   }
   conn.close();
   ioc.restart();

@@ -59,78 +59,128 @@ class resp_framer {
       out.violation = failed_;
       return out;
     }
+    // The state lives in locals while scanning: `data` may alias *this as
+    // far as the compiler knows, so members would be reloaded at every byte.
+    state st = state_;
+    const char type = type_;
+    char item_type = type;
+    std::size_t line_length = line_length_;
+    std::size_t number_length = number_length_;
+    bool ends_with_cr = ends_with_cr_;
+    std::uint64_t payload_left = payload_left_;
     std::size_t i = 0;
     std::size_t line_start = 0;  // where the current line's type byte is in this chunk,
     bool line_here = false;      // if it is in this chunk
-    while (i < size) {
-      switch (state_) {
-        case state::payload: {
-          const std::size_t left = size - i;
-          if (payload_left_ > left) {
-            payload_left_ -= left;
-            i = size;
-          } else {
-            i += static_cast<std::size_t>(payload_left_);
-            payload_left_ = 0;
-            state_ = state::type;
-          }
-          break;
+    error violation{};
+    const char* why = nullptr;
+    while (i < size && violation == error{}) {
+      if (st == state::payload) {
+        const std::size_t left = size - i;
+        if (payload_left > left) {
+          payload_left -= left;
+          i = size;
+        } else {
+          i += static_cast<std::size_t>(payload_left);
+          payload_left = 0;
+          st = state::type;
         }
-        case state::type: {
-          const char c = data[i];
-          type_ = c;
-          if (c != '+' && c != '-' && c != ':' && c != '$' && c != '*') return fail(out, i, error::protocol_error);
+        continue;
+      }
+      if (st == state::type) {
+        // Most items are short and whole in the chunk: skip them in one go.
+        const std::size_t next = whole_item(data, size, i, payload_left);
+        if (next != npos) {
+          i = next;
+          if (payload_left) st = state::payload;
+          continue;
+        }
+        const char c = data[i];
+        item_type = c;
+        if (c != '+' && c != '-' && c != ':' && c != '$' && c != '*') {
+          violation = error::protocol_error;
           line_start = i;
           line_here = true;
-          line_length_ = 0;
-          number_length_ = 0;
-          ends_with_cr_ = false;
-          state_ = state::line;
-          ++i;
           break;
         }
-        case state::line: {
-          // The offending item, if this line breaks a rule, starts here.
-          const std::size_t item = line_here ? line_start : 0;
-          const char* begin = data + i;
-          const void* nl = std::memchr(begin, '\n', size - i);
-          const std::size_t take = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - begin) : size - i;
-          const bool numeric = type_ != '+' && type_ != '-';
-          const std::size_t cap = numeric ? max_number_length : limits_.max_line_length;
-          if (numeric) {
-            // The longest number and its '\r' fit in number_.
-            if (number_length_ + take > max_number_length + 1) return fail(out, item, error::line_too_long);
-            std::memcpy(number_ + number_length_, begin, take);
-            number_length_ += take;
-          }
-          line_length_ += take;
-          if (take) ends_with_cr_ = begin[take - 1] == '\r';
-          // The content is line_length_ bytes, less a final '\r' that may turn out to be the terminator.
-          if (line_length_ - (ends_with_cr_ ? 1 : 0) > cap) return fail(out, item, error::line_too_long);
-          i += take;
-          if (!nl) break;
+        line_start = i;
+        line_here = true;
+        line_length = 0;
+        number_length = 0;
+        ends_with_cr = false;
+        st = state::line;
+        ++i;
+        continue;
+      }
+      if (item_type == '+' || item_type == '-') {
+        const char* begin = data + i;
+        const void* nl = std::memchr(begin, '\n', size - i);
+        const std::size_t take = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - begin) : size - i;
+        line_length += take;
+        if (take) ends_with_cr = begin[take - 1] == '\r';
+        i += take;
+        // The content is line_length bytes, less a final '\r' that may turn out to be the terminator.
+        if (line_length - (ends_with_cr ? 1 : 0) > limits_.max_line_length) {
+          violation = error::line_too_long;
+        } else if (nl) {
           ++i;  // the '\n'
-          if (!ends_with_cr_) {
-            // A bare '\n' belongs to the line: hiredis ends lines at "\r\n" only.
-            if (numeric) return fail(out, item, error::protocol_error, "a line feed inside a number");
-            if (++line_length_ > cap) return fail(out, item, error::line_too_long);
-            break;
+          if (ends_with_cr) {
+            line_here = false;
+            st = state::type;
+          } else if (++line_length > limits_.max_line_length) {
+            violation = error::line_too_long;  // a bare '\n' belongs to the line: hiredis ends lines at "\r\n"
           }
-          line_here = false;
-          state_ = state::type;
-          if (type_ != '$') break;
-          long long n = 0;
-          if (!parse_number(number_, number_length_ - 1, n) || n < -1) return fail(out, item, error::protocol_error, "a bad bulk length");
-          if (n == -1) break;  // nil
-          if (static_cast<unsigned long long>(n) > limits_.max_bulk_length)
-            return fail(out, item, error::reply_too_large);
-          payload_left_ = static_cast<std::uint64_t>(n) + 2;  // the payload and its CRLF
-          state_ = state::payload;
+        }
+        continue;
+      }
+      // A number (`:`, `$`, `*`): short, so copied byte by byte; at most
+      // max_number_length characters and the '\r'.
+      while (i < size && data[i] != '\n') {
+        const char c = data[i++];
+        if (number_length == max_number_length + 1 || (number_length == max_number_length && c != '\r')) {
+          violation = error::line_too_long;
           break;
         }
+        number_[number_length++] = c;
+      }
+      if (violation != error{} || i == size) continue;
+      ++i;  // the '\n'
+      if (number_length == 0 || number_[number_length - 1] != '\r') {
+        violation = error::protocol_error;
+        why = "a line feed inside a number";
+        continue;
+      }
+      st = state::type;
+      if (item_type != '$') {
+        line_here = false;
+        continue;
+      }
+      long long n = 0;
+      if (!parse_number(number_, number_length - 1, n) || n < -1) {
+        violation = error::protocol_error;  // the offending item is this header
+        why = "a bad bulk length";
+        continue;
+      }
+      if (n >= 0 && static_cast<unsigned long long>(n) > limits_.max_bulk_length) {
+        violation = error::reply_too_large;
+        continue;
+      }
+      line_here = false;
+      if (n >= 0) {
+        payload_left = static_cast<std::uint64_t>(n) + 2;  // the payload and its CRLF
+        st = state::payload;
       }
     }
-    out.feedable = state_ == state::line ? (line_here ? line_start : 0) : size;
+    state_ = st;
+    type_ = item_type;
+    line_length_ = line_length;
+    number_length_ = number_length;
+    ends_with_cr_ = ends_with_cr;
+    payload_left_ = payload_left;
+    // The offending item, or an incomplete line, starts at line_start if it
+    // started in this chunk, else before it.
+    const std::size_t item = line_here ? line_start : 0;
+    if (violation != error{}) return fail(out, item, violation, why);
+    out.feedable = st == state::line ? item : size;
     return out;
   }
 
@@ -142,6 +192,48 @@ class resp_framer {
 
  private:
   enum class state : std::uint8_t { type, line, payload };
+
+  static constexpr std::size_t npos = ~std::size_t{0};
+
+  // The fast path: if the item at data[i] is well-formed, within the limits
+  // and its line is whole in the chunk, returns where it ends (for a bulk
+  // whose payload runs past the chunk: `size`, with payload_left set to
+  // what is missing). Otherwise npos, and the state machine takes over.
+  std::size_t whole_item(const char* data, std::size_t size, std::size_t i,
+                         std::uint64_t& payload_left) const noexcept {
+    const char c = data[i];
+    std::size_t j = i + 1;
+    if (c == '$') {
+      // Up to 18 digits cannot overflow; longer lengths take the slow path.
+      std::uint64_t n = 0;
+      const std::size_t end = std::min(size, j + 18);
+      const std::size_t first = j;
+      while (j < end && data[j] >= '0' && data[j] <= '9') n = n * 10 + static_cast<unsigned>(data[j++] - '0');
+      if (j == first || j + 1 >= size || data[j] != '\r' || data[j + 1] != '\n') return npos;
+      if (data[first] == '0' && j - first > 1) return npos;  // leading zero: malformed
+      if (n > limits_.max_bulk_length) return npos;
+      j += 2;
+      const std::uint64_t need = n + 2;
+      if (need <= size - j) return j + static_cast<std::size_t>(need);
+      payload_left = need - (size - j);
+      return size;
+    }
+    if (c == '+' || c == '-') {
+      if (j >= size) return npos;
+      // The '\n' of a line within the cap is before j + max_line_length + 2 (no overflow: checked first).
+      const std::size_t end = size - j - 1 > limits_.max_line_length ? j + limits_.max_line_length + 2 : size;
+      const void* nl = std::memchr(data + j, '\n', end - j);
+      if (!nl) return npos;
+      const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(nl) - data);
+      return at > j && data[at - 1] == '\r' ? at + 1 : npos;
+    }
+    if (c == ':' || c == '*') {
+      const std::size_t end = std::min(size, j + max_number_length + 2);
+      while (j < end && data[j] != '\n') ++j;
+      return j < end && j > i + 1 && data[j - 1] == '\r' ? j + 1 : npos;
+    }
+    return npos;
+  }
 
   // Strict decimal, as hiredis's string2ll: no sign but '-', no leading
   // zeros, no spaces, no overflow.
