@@ -1,6 +1,6 @@
 // examples/gateway end to end: a real topology (1 master + 2 replicas + 3 sentinels), the
 // real redis_ha_gateway binary as a child process, HTTP over plain POSIX sockets.
-// Hostile clients: hostile_test.cpp; drain, configuration errors, limits: lifecycle_test.cpp.
+// Hostile clients: gateway_hostile_test.cpp; drain, configuration errors, limits: lifecycle_test.cpp.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
