@@ -211,7 +211,6 @@ class server : public std::enable_shared_from_this<server> {
       table_.to_idle(e, now);
       dl.arm(opts_.idle_timeout);
     }
-    std::array<char, 16384> chunk;
     std::size_t scanned = 0;
     for (;;) {
       if (const auto pos = buf.find("\r\n\r\n", scanned > 3 ? scanned - 3 : 0); pos != std::string::npos) {
@@ -219,11 +218,16 @@ class server : public std::enable_shared_from_this<server> {
         co_return head_len > opts_.max_header ? head_end::too_large : head_end::complete;
       }
       if (buf.size() >= opts_.max_header) co_return head_end::too_large;
-      scanned = buf.size();
+      const std::size_t have = scanned = buf.size();
+      // Read into the buffer's tail (no scratch array: this frame is allocated per request).
+      constexpr std::size_t chunk = 4096;
+      buf.resize(have + chunk);
       std::error_code ec;
-      const std::size_t n = co_await sock.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+      const std::size_t n = co_await sock.async_read_some(asio::buffer(buf.data() + have, chunk),
+                                                          asio::redirect_error(asio::use_awaitable, ec));
+      buf.resize(have + (ec ? 0 : n));
       if (ec) co_return dl.fired() && !e.reclaimed ? head_end::timed_out : head_end::closed;
-      if (buf.empty()) {
+      if (have == 0) {
         started = clock::now();
         if (e.st == connection_table::state::idle) {  // the head deadline starts with its first byte
           table_.to_head(e, started, true);
@@ -232,7 +236,6 @@ class server : public std::enable_shared_from_this<server> {
           table_.got_bytes(e);
         }
       }
-      buf.append(chunk.data(), n);
     }
   }
 
@@ -342,7 +345,7 @@ class server : public std::enable_shared_from_this<server> {
     sock.shutdown(tcp::socket::shutdown_send, ec);
     if (!ec) {
       dl.arm(std::chrono::milliseconds(1000));
-      std::array<char, 16384> scratch;
+      std::array<char, 4096> scratch;  // on this coroutine's frame: small
       std::size_t total = 0;
       while (total < (1u << 20)) {
         std::size_t n = co_await sock.async_read_some(asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
