@@ -46,7 +46,9 @@ namespace redis_ha {
 ///   else `outcome_unknown`.
 ///
 /// Thread safety: as for `basic_connection` (use `sync_client` to share one
-/// client between threads).
+/// client between threads). Construction: any thread. Use and destruction:
+/// on the executor, or once its io_context no longer runs; from other
+/// threads, `asio::post` + `use_future` (docs/quickstart.md).
 template <class Stream = asio::ip::tcp::socket>
 class basic_client {
   using impl_type = detail::client_impl<Stream>;
@@ -81,7 +83,7 @@ class basic_client {
   /// `basic_connection::async_exec`: `not_master`, `master_unavailable`,
   /// `outcome_unknown`, `no_sentinel_reachable`, `master_name_unknown`,
   /// `auth_failed`, `queue_full`, `client_closed`, `unsupported_command`
-  /// (subscriber-mode commands: use a dedicated `basic_connection`). Cancellation: not supported (bound the
+  /// (subscriber-mode commands: use `redis_ha::subscriber`, docs/pubsub.md). Cancellation: not supported (bound the
   /// wait with `request_options::timeout` and `failover_budget`).
   template <class CompletionToken>
   auto async_exec(request req, CompletionToken&& token) {
