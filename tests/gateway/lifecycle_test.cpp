@@ -25,6 +25,17 @@ std::vector<std::string> direct(const redis_node& server, std::vector<std::strin
 
 long long xlen(redis_node& server) { return server.command({"XLEN", "remediation:requests"}).integer; }
 
+// Sends one webhook from a thread of its own; `reply.status` is -1 if the request threw.
+std::thread send_in_background(std::uint16_t port, std::string alertname, http_reply& reply) {
+  return std::thread([port, alertname = std::move(alertname), &reply] {
+    try {
+      reply = http(port, "POST", webhook, payload({{{"alertname", alertname}}}));
+    } catch (const std::exception&) {
+      reply.status = -1;
+    }
+  });
+}
+
 }  // namespace
 
 TEST_CASE("gateway: SIGTERM stops accepting, reports not ready, finishes requests in progress, exits 0", "[gateway]") {
@@ -99,13 +110,7 @@ TEST_CASE("gateway: a drain that outlasts --drain-timeout-ms closes what is left
   INFO("gateway log:\n" << gw.log());
   server.command({"CLIENT", "PAUSE", "5000", "WRITE"});
   http_reply reply;
-  std::thread sender([&] {
-    try {
-      reply = http(gw.port(), "POST", webhook, payload({{{"alertname", "TooSlow"}}}));
-    } catch (const std::exception&) {
-      reply.status = -1;
-    }
-  });
+  std::thread sender = send_in_background(gw.port(), "TooSlow", reply);
   std::this_thread::sleep_for(300ms);
   const auto start = clock_type::now();
   gw.process().signal(SIGTERM);
@@ -127,13 +132,7 @@ TEST_CASE("gateway: a second signal during the drain stops at once with exit 1",
   INFO("gateway log:\n" << gw.log());
   server.command({"CLIENT", "PAUSE", "5000", "WRITE"});
   http_reply reply;
-  std::thread sender([&] {
-    try {
-      reply = http(gw.port(), "POST", webhook, payload({{{"alertname", "Interrupted"}}}));
-    } catch (const std::exception&) {
-      reply.status = -1;
-    }
-  });
+  std::thread sender = send_in_background(gw.port(), "Interrupted", reply);
   std::this_thread::sleep_for(300ms);
   gw.process().signal(SIGTERM);
   for (int i = 0; i < 200 && gw.full_log().find("draining") == std::string::npos; ++i) std::this_thread::sleep_for(10ms);
