@@ -22,7 +22,6 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/recycling_allocator.hpp>
 #include <asio/cancellation_type.hpp>
-#include <asio/connect.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/stream_base.hpp>
@@ -267,12 +266,26 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
   template <class Endpoints>
   void on_resolved(const Endpoints& endpoints) {
     phase_ = error::connect_timeout;
-    asio::async_connect(stream_.lowest_layer(), endpoints,
-                        [self = this->shared_from_this()](std::error_code ec, const auto&) {
-                          if (self->state_ != state::connecting) return;
-                          if (ec) return self->close(ec);
-                          self->on_tcp_connected();
-                        });
+    endpoints_.clear();
+    for (const auto& e : endpoints) endpoints_.push_back(e);
+    connect_next(0, asio::error::host_not_found);
+  }
+
+  // Each endpoint in turn. Not asio::async_connect over the range: when the
+  // socket cannot even be opened (EMFILE: no file descriptor left) it reports
+  // operation_aborted; here the open's own error is the reason.
+  void connect_next(std::size_t i, std::error_code last) {
+    if (i >= endpoints_.size()) return close(last);
+    auto& sock = stream_.lowest_layer();
+    std::error_code ec;
+    sock.close(ec);
+    sock.open(endpoints_[i].protocol(), ec);
+    if (ec) return connect_next(i + 1, ec);
+    sock.async_connect(endpoints_[i], [self = this->shared_from_this(), i](std::error_code ec) {
+      if (self->state_ != state::connecting) return;
+      if (ec) return self->connect_next(i + 1, ec);
+      self->on_tcp_connected();
+    });
   }
 
   void on_tcp_connected() {
@@ -450,6 +463,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
   connection_config cfg_;
   Stream stream_;
   asio::ip::tcp::resolver resolver_;
+  std::vector<asio::ip::tcp::endpoint> endpoints_;  // of the connect in progress
   asio::steady_timer connect_timer_;
   asio::steady_timer deadline_timer_;
   asio::steady_timer health_timer_;
