@@ -50,10 +50,16 @@ class metrics {
     out += "# HELP gateway_failovers_total Master changes seen by the redis-ha client.\n";
     out += "# TYPE gateway_failovers_total counter\n";
     out += fmt::format("gateway_failovers_total {}\n", failovers_);
-    out += "# HELP gateway_redis_master_info The verified Redis master.\n";
+    out += "# HELP gateway_redis_master_info The verified Redis master (direct mode: and its replication id, as\n"
+           "# behind a load balancer the address stays the same when the master changes).\n";
     out += "# TYPE gateway_redis_master_info gauge\n";
-    if (auto m = client.master(); m && client.ready())
-      out += fmt::format("gateway_redis_master_info{{address=\"{}\"}} 1\n", m->to_string());
+    if (auto m = client.master(); m && client.ready()) {
+      const std::string id = client.master_replication_id();
+      if (id.empty())
+        out += fmt::format("gateway_redis_master_info{{address=\"{}\"}} 1\n", m->to_string());
+      else
+        out += fmt::format("gateway_redis_master_info{{address=\"{}\",replication_id=\"{}\"}} 1\n", m->to_string(), id);
+    }
     out += "# HELP gateway_redis_ready 1 while a verified master is connected.\n";
     out += "# TYPE gateway_redis_ready gauge\n";
     out += fmt::format("gateway_redis_ready {}\n", client.ready() ? 1 : 0);

@@ -112,6 +112,10 @@ class basic_client {
   bool ready() const noexcept { return impl_->ready(); }
   /// The verified master, if any.
   std::optional<address> master() const { return impl_->master(); }
+  /// Direct mode with probes: the verified master's replication id
+  /// (`master_replid`), which tells the nodes behind one load-balanced
+  /// address apart; empty otherwise.
+  std::string master_replication_id() const { return impl_->master_replication_id(); }
   /// Counters.
   const client_stats& stats() const noexcept { return impl_->stats(); }
   /// The last resolution error, with the addresses tried.

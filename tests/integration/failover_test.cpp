@@ -11,8 +11,11 @@
 #include <thread>
 #include <vector>
 
+#include "support/client_on.hpp"
+#include "support/eventually.hpp"
 #include "support/ha_config.hpp"
 #include "support/fault_proxy.hpp"
+#include "support/io_thread.hpp"
 #include "support/ha_writer.hpp"
 #include "support/sync_client.hpp"
 #include "support/topology.hpp"
@@ -202,4 +205,38 @@ TEST_CASE("a write on a connection verified as replica is refused locally with n
   // The refusal never reached the server.
   auto stats = redis_ha::test::command(replica_port, {"INFO", "commandstats"}).str;
   CHECK(stats.find("cmdstat_set:") == std::string::npos);
+}
+
+// The old master still answers ROLE "master" for seconds after a graceful
+// failover (Sentinel demotes it late); the probes' replication ids show the
+// promoted node continued its history, so the client leaves it at once.
+TEST_CASE("direct mode behind a load balancer leaves a stale master while it still claims master",
+          "[failover][direct][history]") {
+  topology topo;
+  redis_ha::test::fault_proxy balancer(topo.node_ports());  // round-robin per connection
+  redis_ha::test::io_thread io;
+  redis_ha::client_config cfg;
+  cfg.addresses = {{"127.0.0.1", balancer.port()}};
+  cfg.failover_budget = 10s;
+  redis_ha::test::client_on c(io, cfg);
+  REQUIRE(c.exec(redis_ha::test::cmd({"SET", "hist:before", "1"})).first == std::error_code{});
+  const std::string before = c.io.call([&] { return c.c->master_replication_id(); });
+  CHECK(before.size() == 40);
+  topo.wait_replicas_in_sync();
+  const auto old_port = topo.failover();
+  REQUIRE(redis_ha::test::eventually([&] { return c.stats().master_changes == 1; }, 8s));
+  // Left while the old node was still a master: the history, not its demotion, moved the client.
+  const auto role = redis_ha::test::command(old_port, {"ROLE"});
+  INFO(c.all_log());
+  CHECK((!role.elements.empty() && role.elements[0].str == "master"));
+  const std::string after = c.io.call([&] { return c.c->master_replication_id(); });
+  CHECK(after.size() == 40);
+  CHECK(after != before);
+  auto lost = c.events_of(redis_ha::client_event::kind::master_lost);
+  REQUIRE_FALSE(lost.empty());
+  CHECK(lost.front().ec == error::role_mismatch);
+  // The next write lands on the node Sentinel promoted.
+  REQUIRE(c.exec(redis_ha::test::cmd({"SET", "hist:after", "2"})).first == std::error_code{});
+  const auto new_port = topo.wait_for_master_change(old_port);
+  CHECK(redis_ha::test::command(new_port, {"GET", "hist:after"}).str == "2");
 }

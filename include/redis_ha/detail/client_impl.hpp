@@ -71,6 +71,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
     if (ready()) return master_addr_;
     return std::nullopt;
   }
+  std::string master_replication_id() const { return ready() ? driver_->fsm().master_replid() : std::string(); }
   const client_stats& stats() const noexcept {
     const auto& f = driver_->fsm().stats();
     stats_.resolutions = f.resolutions;
