@@ -128,15 +128,23 @@ class test_cluster {
     }
     throw std::runtime_error(fmt::format("no live node knows a master for slot {}", slot));
   }
-  /// Index of a replica of the master at index `m`.
+  /// Index of a replica of the master at index `m` (waits until a live
+  /// node's view lists one: views converge shortly after creation).
   std::size_t replica_of(std::size_t m) const {
-    const auto view = topology(live_port());
-    std::string mid;
-    for (const auto& n : view)
-      if (n.port == nodes_[m]->port()) mid = n.id;
-    for (const auto& n : view)
-      if (!n.master && n.master_id == mid) return index_of(n.port);
-    throw std::runtime_error("no replica");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      try {
+        const auto view = topology(live_port());
+        std::string mid;
+        for (const auto& n : view)
+          if (n.port == nodes_[m]->port()) mid = n.id;
+        for (const auto& n : view)
+          if (!n.master && !mid.empty() && n.master_id == mid) return index_of(n.port);
+      } catch (const std::exception&) {
+      }
+      if (std::chrono::steady_clock::now() >= deadline) throw std::runtime_error("no replica");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   /// Node id of the node at index `i`.
   std::string node_id(std::size_t i) const {

@@ -32,6 +32,8 @@ struct lane_result {
   std::chrono::milliseconds max_latency{0};     ///< longest request
   std::chrono::steady_clock::time_point first_ok_after_mark{};  ///< first success started after mark()
   std::uint64_t last_acked = 0;                 ///< highest index acknowledged
+  std::vector<std::chrono::steady_clock::time_point> ok_after_mark;  ///< completion times of successes since mark() (bounded)
+  std::vector<std::uint64_t> acked;             ///< indices acknowledged (bounded)
 };
 
 class cluster_writer {
@@ -59,6 +61,7 @@ class cluster_writer {
     for (auto& l : lanes_) {
       l->result.max_latency = std::chrono::milliseconds(0);
       l->result.first_ok_after_mark = {};
+      l->result.ok_after_mark.clear();
     }
   }
   /// Total successful writes so far.
@@ -158,6 +161,8 @@ class cluster_writer {
         } else {
           ++res.ok;
           res.last_acked = std::max(res.last_acked, index);
+          if (res.acked.size() < 200000) res.acked.push_back(index);
+          if (res.ok_after_mark.size() < 200000) res.ok_after_mark.push_back(now);
           if (sent >= mark_ && res.first_ok_after_mark == clock::time_point{}) res.first_ok_after_mark = now;
         }
       }
