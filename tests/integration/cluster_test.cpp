@@ -8,6 +8,7 @@
 #include "support/cluster.hpp"
 #include "support/cluster_writer.hpp"
 #include "support/eventually.hpp"
+#include "support/fake_server.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -87,6 +88,8 @@ void check_writer(test::cluster_writer& w, std::size_t hit) {
 
 TEST_CASE("cluster: routing by slot, hash tags, fan-out, local refusals", "[cluster]") {
   test_cluster c;
+  auto l = make_lanes(c);
+  test::cluster_writer w(config_for(c), l.tags);
   sync_cluster_client redis(config_for(c));
   REQUIRE(redis.wait_ready(10000ms));
   CHECK(redis.stats().shards == 3);
@@ -99,7 +102,6 @@ TEST_CASE("cluster: routing by slot, hash tags, fan-out, local refusals", "[clus
     const auto owner = c.master_of_slot(key_slot(key));
     CHECK(c.node(owner).command({"GET", key}).str == std::to_string(i));
   }
-  CHECK(redis.command<long long>("DBSIZE") == 60);  // summed over the masters
   CHECK(redis.command<std::vector<std::string>>("KEYS", "k1*").size() == 11);
 
   // Hash tags keep multi-key commands and transactions in one slot.
@@ -132,8 +134,48 @@ TEST_CASE("cluster: routing by slot, hash tags, fan-out, local refusals", "[clus
   CHECK(redis.stats().refused == refused_before + 3);
 
   CHECK(redis.command<std::string>("PING") == "PONG");
+  w.stop();  // the writer ran beside all of it, on every shard
+  for (const auto& r : w.results()) {
+    CHECK(r.failed == 0);
+    CHECK(r.ok > 0);
+  }
   redis.command("FLUSHALL");
   CHECK(redis.command<long long>("DBSIZE") == 0);
+  for (int i = 0; i < 60; ++i) redis.command("SET", "k" + std::to_string(i), i);
+  CHECK(redis.command<long long>("DBSIZE") == 60);  // summed over the masters
+}
+
+TEST_CASE("cluster: a hostile seed is skipped; hostile seeds only: bounded failure", "[cluster]") {
+  // Answers every command with a slot map out of range.
+  test::fake_server bad([](const std::vector<std::string>&) {
+    return std::string("*1\r\n*4\r\n$5\r\nslots\r\n*2\r\n:0\r\n:99999\r\n$5\r\nnodes\r\n*0\r\n");
+  });
+  // A huge announced array: refused at its header (max_reply_size), not buffered.
+  test::fake_server huge([](const std::vector<std::string>&) { return std::string("*2000000000\r\n"); });
+  {
+    cluster_config cfg;
+    cfg.seeds = {{"127.0.0.1", bad.port()}, {"127.0.0.1", huge.port()}};
+    cfg.failover_budget = 500ms;
+    cfg.connection.max_reply_size = 1 << 20;
+    sync_cluster_client redis(cfg);
+    std::error_code ec;
+    request r;
+    r.push("SET", "k", "v");
+    const auto t0 = std::chrono::steady_clock::now();
+    redis.exec(r, ec);
+    CHECK(ec == error::master_unavailable);
+    CHECK(std::chrono::steady_clock::now() - t0 < 5000ms);
+    CHECK(bad.accepted() >= 1);
+    CHECK(huge.accepted() >= 1);
+    CHECK(bad.accepted() < 50);  // refreshes are paced, not a hot loop
+  }
+  test_cluster c;
+  auto cfg = config_for(c);
+  cfg.seeds.insert(cfg.seeds.begin(), {"127.0.0.1", bad.port()});
+  sync_cluster_client redis(cfg);
+  REQUIRE(redis.wait_ready(10000ms));
+  redis.command("SET", "k", "v");
+  CHECK(redis.command<std::string>("GET", "k") == "v");
 }
 
 TEST_CASE("cluster: SIGKILL of one shard's master", "[cluster]") {

@@ -45,7 +45,8 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl<Stream>> {
 
   cluster_impl(const executor_type& ex, cluster_config cfg, connection_factory<Stream> factory)
       : ex_(ex), cfg_(std::move(cfg)), factory_(std::move(factory)),
-        gate_(cfg_.backoff_min, std::max(cfg_.backoff_max, std::chrono::milliseconds(20))), gate_timer_(ex),
+        // Map refreshes: quick in a burst, at most 5 a second while no node answers.
+        gate_(cfg_.backoff_min, std::max(cfg_.backoff_max, std::chrono::milliseconds(200))), gate_timer_(ex),
         interval_timer_(ex), budget_timer_(ex), waiting_(cfg_.max_queued), slot_entry_(cluster_slots, -1) {
     if (!factory_) throw std::invalid_argument("redis_ha: this stream type needs a connection factory (see tls.hpp)");
     if (cfg_.seeds.empty()) throw std::invalid_argument("redis_ha::cluster_config: no seed node");
