@@ -8,6 +8,8 @@
 #include <redis_ha/client.hpp>
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/client_event.hpp>
+#include <redis_ha/cluster_client.hpp>
+#include <redis_ha/cluster_config.hpp>
 #include <redis_ha/command_traits.hpp>
 #include <redis_ha/connection.hpp>
 #include <redis_ha/connection_config.hpp>
@@ -22,6 +24,7 @@
 #include <redis_ha/sentinel.hpp>
 #include <redis_ha/subscriber.hpp>
 #include <redis_ha/sync_client.hpp>
+#include <redis_ha/sync_cluster_client.hpp>
 #include <redis_ha/sync_subscriber.hpp>
 #include <redis_ha/typed.hpp>
 

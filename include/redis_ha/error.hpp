@@ -104,6 +104,20 @@ enum class error {
   /// A sentinel answered, but with something that is not a usable address
   /// (or not a Sentinel reply at all).
   sentinel_protocol_error,
+
+  // --- Redis Cluster (cluster_client.hpp) ----------------------------------
+  /// The keys of a request hash to different slots of a Redis Cluster; it was
+  /// refused locally, before any round trip (put the keys in one slot with a
+  /// hash tag: `{user1}.name`, `{user1}.mail`).
+  cross_slot,
+  /// The cluster client has no routing for this command, or for this mix of
+  /// commands (e.g. `SCAN`, `SELECT`, or `FLUSHALL` beside keyed commands).
+  unroutable_command,
+  /// A request was redirected (`MOVED`/`ASK`) too many times.
+  too_many_redirects,
+  /// A node answered `CLUSTER SHARDS` / `CLUSTER SLOTS` with something that
+  /// is not a usable slot map (malformed, out of range, or too large).
+  cluster_map_invalid,
 };
 
 namespace detail {
@@ -148,6 +162,10 @@ class error_category_impl final : public std::error_category {
       case error::not_replicated: return "the write was not confirmed by enough replicas (WAIT) in time";
       case error::line_too_long: return "a reply line exceeded the configured max_line_length; the connection was closed";
       case error::sentinel_protocol_error: return "a sentinel answered with something that is not a usable master address";
+      case error::cross_slot: return "the keys of the request are in different hash slots of the cluster (use a hash tag such as {user1})";
+      case error::unroutable_command: return "the cluster client cannot route this command (or this mix of commands)";
+      case error::too_many_redirects: return "the request was redirected (MOVED/ASK) too many times";
+      case error::cluster_map_invalid: return "a node answered CLUSTER SHARDS/SLOTS with something that is not a usable slot map";
     }
     return "unknown redis_ha error";
   }

@@ -8,10 +8,12 @@
 //   redis_ha_bench outage [--seconds S]
 //   redis_ha_bench gateway [--seconds S] [--connections 32] [--threads 2] [--slowloris 500] (see gateway.hpp)
 //   redis_ha_bench hostile [--seconds S] [--only ATTACK] (see hostile.hpp)
+//   redis_ha_bench cluster [--seconds S] [--runs N] [--ioredis SCRIPT] (see cluster.hpp)
 //
 // For comparable figures on a small machine pin both processes, e.g.
 //   taskset -c 0 redis-server --port 6390 --save '' &
 //   redis_ha_bench throughput --port 6390 --pin 1
+#include "cluster.hpp"
 #include "failover.hpp"
 #include "gateway.hpp"
 #include "outage.hpp"
@@ -45,6 +47,10 @@ void pin_to(int cpu) {
 
 int usage() {
   fmt::print(stderr,
+             "usage: redis_ha_bench cluster [--seconds S] [--runs N] [--ioredis tests/bench/ioredis_cluster.js]\n"
+             "  Starts a 3-master + 3-replica cluster: SET throughput (50 awaited requesters, and 50 x 16-SET\n"
+             "  requests) through cluster_client beside one node; then N SIGKILLs and N CLUSTER FAILOVERs of one\n"
+             "  master under a writer per shard. --ioredis runs that Node.js script against the same cluster.\n"
              "usage: redis_ha_bench throughput --port P [--seconds S] [--rounds R] [--pin CPU] [--only CASE]\n"
              "  Runs SET (16-byte value) on one connection against 127.0.0.1:P and prints a table;\n"
              "  the last line is a JSON object of median ops/s.\n"
@@ -188,6 +194,14 @@ int main(int argc, char** argv) {
       return bench::run_outage_bench(opt);
     }
     if (mode == "hostile") return hostile(args);
+    if (mode == "cluster") {
+      bench::cluster_bench_options opt;
+      if (args.count("seconds")) opt.seconds = std::stod(args.at("seconds"));
+      if (args.count("runs")) opt.runs = std::stoi(args.at("runs"));
+      if (args.count("ioredis")) opt.ioredis = args.at("ioredis");
+      if (opt.seconds <= 0 || opt.runs < 1) return usage();
+      return bench::run_cluster_bench(opt);
+    }
   } catch (const std::exception& e) {
     fmt::print(stderr, "redis_ha_bench: {}\n", e.what());
     return 1;

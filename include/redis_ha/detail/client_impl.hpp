@@ -111,6 +111,13 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
     arm_budget(deadline);
   }
 
+  /// The cluster client learned (a `-MOVED` into this shard, a new slot
+  /// map) that the master in use may no longer be the master: the HA core
+  /// verifies again, as after `-READONLY`.
+  void master_suspect() {
+    if (!closed_ && master_id_) driver_->readonly(master_id_);
+  }
+
   void close() {
     if (closed_) return;
     closed_ = true;
