@@ -6,7 +6,6 @@
 /// Sentinel resolver create connections, so that data nodes and sentinels
 /// can use different streams settings (e.g. separate TLS contexts).
 
-#include <redis_ha/connection.hpp>
 #include <redis_ha/connection_config.hpp>
 
 #include <functional>
@@ -14,6 +13,9 @@
 #include <type_traits>
 
 namespace redis_ha {
+
+template <class Stream>
+class basic_connection;
 
 /// Which kind of node a connection is for.
 enum class node_kind {
@@ -26,7 +28,8 @@ template <class Stream>
 using connection_factory = std::function<std::shared_ptr<basic_connection<Stream>>(
     const typename Stream::executor_type&, const connection_config&, node_kind)>;
 
-/// The factory for streams constructible from an executor alone (plain TCP).
+/// The factory for streams constructible from an executor alone
+/// (`any_stream`, plain TCP). Needs `<redis_ha/connection.hpp>` where used.
 template <class Stream>
 connection_factory<Stream> default_connection_factory() {
   if constexpr (std::is_constructible_v<Stream, const typename Stream::executor_type&>) {

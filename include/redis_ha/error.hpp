@@ -104,6 +104,10 @@ enum class error {
   /// A sentinel answered, but with something that is not a usable address
   /// (or not a Sentinel reply at all).
   sentinel_protocol_error,
+  /// A connection asked for TLS (`tls_config::enabled`) but the program has
+  /// no TLS support compiled in (link `redis_ha::tls`, or build
+  /// `redis_ha_compiled` with OpenSSL).
+  tls_unavailable,
 };
 
 namespace detail {
@@ -148,6 +152,7 @@ class error_category_impl final : public std::error_category {
       case error::not_replicated: return "the write was not confirmed by enough replicas (WAIT) in time";
       case error::line_too_long: return "a reply line exceeded the configured max_line_length; the connection was closed";
       case error::sentinel_protocol_error: return "a sentinel answered with something that is not a usable master address";
+      case error::tls_unavailable: return "TLS was asked for but this program has no TLS support (link redis_ha::tls)";
     }
     return "unknown redis_ha error";
   }

@@ -13,7 +13,9 @@
 #include <redis_ha/detail/completion.hpp>
 #include <redis_ha/detail/exec_queue.hpp>
 #include <redis_ha/detail/handshake.hpp>
+#include <redis_ha/detail/log_format.hpp>
 #include <redis_ha/detail/resp_reader.hpp>
+#include <redis_ha/detail/stream_connect.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
@@ -22,15 +24,11 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/recycling_allocator.hpp>
 #include <asio/cancellation_type.hpp>
-#include <asio/connect.hpp>
-#include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/ssl/stream_base.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -82,23 +80,16 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     connect_handler_ = std::move(h);
     remote_ = std::move(addr);
     state_ = state::connecting;
-    phase_ = error::resolve_timeout;
     connect_timer_.expires_after(cfg_.connect_timeout);
     connect_timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
-      if (!ec && self->state_ == state::connecting) self->close(self->phase_);
+      if (!ec && self->state_ == state::connecting) self->close(self->progress_.phase);
     });
-    std::error_code ec;
-    auto ip = asio::ip::make_address(remote_.host, ec);
-    if (!ec) {
-      std::array<asio::ip::tcp::endpoint, 1> eps{asio::ip::tcp::endpoint(ip, remote_.port)};
-      return on_resolved(eps);
-    }
-    resolver_.async_resolve(remote_.host, std::to_string(remote_.port),
-                            [self = this->shared_from_this()](std::error_code ec, auto results) {
-                              if (self->state_ != state::connecting) return;
-                              if (ec) return self->close(ec);
-                              self->on_resolved(results);
-                            });
+    stream_connector<Stream>::async_connect(stream_, resolver_, remote_, cfg_, progress_,
+                                            [self = this->shared_from_this()](std::error_code ec) {
+                                              if (self->state_ != state::connecting) return;
+                                              if (ec) return self->close(ec);
+                                              self->start_handshake();
+                                            });
   }
 
   template <class Handler>
@@ -151,6 +142,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     state_ = state::closed;
     close_reason_ = reason;
     std::error_code ignored;
+    progress_.cancelled = true;
     stream_.lowest_layer().close(ignored);
     resolver_.cancel();
     connect_timer_.cancel();
@@ -264,37 +256,8 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     }
   };
 
-  template <class Endpoints>
-  void on_resolved(const Endpoints& endpoints) {
-    phase_ = error::connect_timeout;
-    asio::async_connect(stream_.lowest_layer(), endpoints,
-                        [self = this->shared_from_this()](std::error_code ec, const auto&) {
-                          if (self->state_ != state::connecting) return;
-                          if (ec) return self->close(ec);
-                          self->on_tcp_connected();
-                        });
-  }
-
-  void on_tcp_connected() {
-    std::error_code ignored;
-    stream_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
-    stream_.lowest_layer().set_option(asio::socket_base::keep_alive(true), ignored);
-    phase_ = error::handshake_timeout;
-    if constexpr (has_tls_handshake<Stream>::value) {
-      phase_ = error::tls_handshake_timeout;
-      if (auto ec = tls_setup<Stream>::prepare(stream_, remote_.host)) return close(ec);
-      stream_.async_handshake(asio::ssl::stream_base::client, [self = this->shared_from_this()](std::error_code ec) {
-        if (self->state_ != state::connecting) return;
-        if (ec) return self->close(ec);
-        self->start_handshake();
-      });
-    } else {
-      start_handshake();
-    }
-  }
-
   void start_handshake() {
-    phase_ = error::handshake_timeout;
+    progress_.phase = error::handshake_timeout;
     last_read_ = clock::now();
     do_read();
     handshake_ = make_handshake(cfg_);
@@ -457,7 +420,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
   resp_reader reader_;
 
   state state_ = state::idle;
-  error phase_ = error::resolve_timeout;  // the timeout to report if the connect timer fires
+  connect_progress progress_;  // the timeout to report if the connect timer fires
   address remote_;
   handshake_plan handshake_;
   any_completion<std::error_code> connect_handler_;
