@@ -6,12 +6,12 @@
 /// whose `ROLE` said master on this connection; failovers cost callers a
 /// delay, not an error.
 
-#include <redis_ha/any_stream.hpp>
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/client_event.hpp>
 #include <redis_ha/connection_factory.hpp>
 #include <redis_ha/detail/completion.hpp>
 #include <redis_ha/detail/config.hpp>
+#include <redis_ha/detail/stream_traits.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
@@ -36,7 +36,7 @@ class client_impl;
 template <class Stream>
 struct client_ops {
   using impl_type = client_impl<Stream>;
-  using executor_type = typename Stream::executor_type;
+  using executor_type = detail::stream_executor_t<Stream>;
   static std::shared_ptr<impl_type> create(const executor_type& ex, client_config cfg,
                                            connection_factory<Stream> factory);
   static void exec(impl_type& impl, request req, any_completion<std::error_code, response> handler);
@@ -84,7 +84,7 @@ class basic_client {
 
  public:
   /// The executor type.
-  using executor_type = typename Stream::executor_type;
+  using executor_type = detail::stream_executor_t<Stream>;
 
   /// Creates the client and starts resolving the master in the background.
   /// `factory` creates every connection (data nodes and sentinels); the

@@ -8,10 +8,10 @@
 /// the application asked for and subscribes to all of them again on every
 /// new connection.
 
-#include <redis_ha/any_stream.hpp>
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/connection_factory.hpp>
 #include <redis_ha/detail/config.hpp>
+#include <redis_ha/detail/stream_traits.hpp>
 #include <redis_ha/subscriber_types.hpp>
 
 #include <functional>
@@ -35,7 +35,7 @@ class subscriber_impl;
 template <class Stream>
 struct subscriber_ops {
   using impl_type = subscriber_impl<Stream>;
-  using executor_type = typename Stream::executor_type;
+  using executor_type = detail::stream_executor_t<Stream>;
   static std::shared_ptr<impl_type> create(const executor_type& ex, client_config cfg,
                                            connection_factory<Stream> factory);
   static void close(impl_type& impl);
@@ -109,7 +109,7 @@ class basic_subscriber {
 
  public:
   /// The executor type.
-  using executor_type = typename Stream::executor_type;
+  using executor_type = detail::stream_executor_t<Stream>;
 
   /// Creates the subscriber and starts connecting in the background (with
   /// no subscription until `subscribe` / `psubscribe` is called). `factory`
