@@ -11,6 +11,7 @@
 #include <redis_ha/connection_config.hpp>
 #include <redis_ha/connection_stats.hpp>
 #include <redis_ha/detail/completion.hpp>
+#include <redis_ha/detail/exec_op.hpp>
 #include <redis_ha/detail/exec_queue.hpp>
 #include <redis_ha/detail/handshake.hpp>
 #include <redis_ha/detail/log_format.hpp>
@@ -20,9 +21,7 @@
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
 
-#include <asio/associated_allocator.hpp>
 #include <asio/bind_cancellation_slot.hpp>
-#include <asio/recycling_allocator.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
@@ -98,7 +97,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
       any_completion<std::error_code, response> h(std::forward<Handler>(handler), ex_);
       return h.post(req.empty() ? error::empty_request : error::not_connected, response{});
     }
-    using op_type = exec_op<std::decay_t<Handler>>;
+    using op_type = exec_op<std::decay_t<Handler>, executor_type>;
     auto slot = asio::get_associated_cancellation_slot(handler);
     exec_queue::entry_ptr entry = op_type::create(std::forward<Handler>(handler), ex_, stats_, defer_completions_);
     exec_entry* raw = entry.get();
@@ -172,56 +171,6 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
 
  private:
   enum class state { idle, connecting, open, closed };
-
-  // A pending async_exec: the queue entry carries the handler. Allocated
-  // with the handler's associated allocator (Asio's recycling allocator by
-  // default), as Asio allocates its own operations.
-  template <class Handler>
-  class exec_op final : public exec_entry {
-    using allocator_type = typename std::allocator_traits<
-        asio::associated_allocator_t<Handler, asio::recycling_allocator<void>>>::template rebind_alloc<exec_op>;
-
-   public:
-    exec_op(Handler&& h, const executor_type& ex, connection_stats& stats, const bool& defer,
-            const allocator_type& alloc)
-        : handler_(std::move(h), ex), stats_(stats), defer_(defer), alloc_(alloc) {}
-
-    static exec_queue::entry_ptr create(Handler&& h, const executor_type& ex, connection_stats& stats,
-                                        const bool& defer) {
-      allocator_type alloc(asio::get_associated_allocator(h, asio::recycling_allocator<void>()));
-      exec_op* p = std::allocator_traits<allocator_type>::allocate(alloc, 1);
-      try {
-        ::new (static_cast<void*>(p)) exec_op(std::move(h), ex, stats, defer, alloc);
-      } catch (...) {
-        std::allocator_traits<allocator_type>::deallocate(alloc, p, 1);
-        throw;
-      }
-      return exec_queue::entry_ptr(p);
-    }
-
-    void destroy() noexcept override {
-      allocator_type alloc(alloc_);
-      this->~exec_op();
-      std::allocator_traits<allocator_type>::deallocate(alloc, this, 1);
-    }
-
-    bool has_slot = false;
-    void post_error(std::error_code ec) { handler_.post(ec, response{}); }
-
-   private:
-    void on_complete(std::error_code ec, response replies) override {
-      if (ec == error::request_timeout) ++stats_.timeouts;
-      if (has_slot) handler_.cancellation_slot().clear();
-      if (defer_)
-        handler_.post(ec, std::move(replies));
-      else
-        handler_.dispatch(ec, std::move(replies));
-    }
-    stored_handler<Handler, executor_type> handler_;
-    connection_stats& stats_;
-    const bool& defer_;  // the owner's defer_completions_
-    allocator_type alloc_;
-  };
 
   // Internal requests (handshake, health-check PING) call back into us.
   class internal_op final : public exec_entry {
