@@ -18,7 +18,7 @@
 #include <redis_ha/error.hpp>
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
-#include <redis_ha/typed.hpp>
+#include <redis_ha/detail/sync_typed.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -32,6 +32,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(REDIS_HA_HEADER_ONLY)
+#include <redis_ha/typed.hpp>  // the typed forms work as they always did
+#endif
+
 namespace redis_ha {
 
 /// A blocking HA client. Each call hands the request to the I/O thread and
@@ -43,7 +47,8 @@ namespace redis_ha {
 /// `is_error()`, or `error::server_error` once converted to another type),
 /// one throwing `redis_ha::system_error` (also for Redis error replies,
 /// with the server's message). Both convert replies to standard types on
-/// request (`command<std::vector<std::string>>(...)`, see `typed.hpp`).
+/// request (`command<std::vector<std::string>>(...)`, see `typed.hpp`;
+/// with separate compilation, include `typed.hpp` for these forms).
 /// The helpers (`set`, `get`, `incr`, `eval`, ...), `wait_ready` and
 /// `stats` only throw.
 ///
@@ -75,9 +80,10 @@ class sync_client {
   /// not convert (`error::wrong_reply_type`, with the details in `what()`).
   template <class T0, class... Ts>
   std::tuple<T0, Ts...> exec(request req) {
-    static_assert(!(holds_view_v<T0> || ... || holds_view_v<Ts>),
+    using typed = detail::sync_typed<std::tuple<T0, Ts...>>;
+    static_assert(!typed::has_view,
                   "sync_client::exec<...>: the replies are gone when exec returns: use std::string, not std::string_view");
-    return as<T0, Ts...>(exec(std::move(req)));
+    return typed::convert(exec(std::move(req)));
   }
 
   /// Runs a request and converts its replies; errors through `ec`: a
@@ -85,11 +91,12 @@ class sync_client {
   /// `error::wrong_reply_type`. On an error the values are default ones.
   template <class T0, class... Ts>
   std::tuple<T0, Ts...> exec(request req, std::error_code& ec) {
-    static_assert(!(holds_view_v<T0> || ... || holds_view_v<Ts>),
+    using typed = detail::sync_typed<std::tuple<T0, Ts...>>;
+    static_assert(!typed::has_view,
                   "sync_client::exec<...>: the replies are gone when exec returns: use std::string, not std::string_view");
     auto resp = exec(std::move(req), ec);
     if (ec) return {};
-    return as<T0, Ts...>(resp, ec);
+    return typed::convert(resp, ec);
   }
 
   /// Runs one command given as arguments (strings, `char` or numbers: see
@@ -99,16 +106,18 @@ class sync_client {
   /// a transport/HA error, an error reply or a reply that does not convert.
   template <class T = reply, class... Args>
   T command(std::string_view name, const Args&... args) {
-    static_assert(!holds_view_v<T>,
-                  "sync_client::command<T>: the reply is gone when command returns: use std::string, not "
-                  "std::string_view");
     request req;
     req.push(name, args...);
     reply r = std::move(exec(std::move(req)).front());
-    if constexpr (std::is_same_v<T, reply>)
+    if constexpr (std::is_same_v<T, reply>) {
       return r;
-    else
-      return as<T>(r);
+    } else {
+      using typed = detail::sync_typed<std::tuple<T>>;
+      static_assert(!typed::has_view,
+                    "sync_client::command<T>: the reply is gone when command returns: use std::string, not "
+                    "std::string_view");
+      return typed::convert_one(r);
+    }
   }
 
   /// Runs one command; errors through `ec`. As `reply` (the default), a
@@ -117,9 +126,6 @@ class sync_client {
   /// `error::wrong_reply_type` (the value is then a default `T`).
   template <class T = reply, class... Args>
   T command(std::error_code& ec, std::string_view name, const Args&... args) {
-    static_assert(!holds_view_v<T>,
-                  "sync_client::command<T>: the reply is gone when command returns: use std::string, not "
-                  "std::string_view");
     request req;
     req.push(name, args...);
     auto resp = exec(std::move(req), ec);
@@ -127,8 +133,12 @@ class sync_client {
     if constexpr (std::is_same_v<T, reply>) {
       return r;
     } else {
+      using typed = detail::sync_typed<std::tuple<T>>;
+      static_assert(!typed::has_view,
+                    "sync_client::command<T>: the reply is gone when command returns: use std::string, not "
+                    "std::string_view");
       if (ec) return T{};
-      return as<T>(r, ec);
+      return typed::convert_one(r, ec);
     }
   }
 

@@ -7,6 +7,7 @@
 #include <redis_ha/connection.hpp>
 #include <redis_ha/sync_client.hpp>
 
+#include <asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 
 #include <cerrno>
@@ -96,6 +97,27 @@ TEST_CASE("client and sync_client over a UNIX socket (direct mode)", "[unix]") {
   redis_ha::sync_client redis{cfg};
   CHECK(redis.incr("u") == 2);
   CHECK(redis.get("u") == std::optional<std::string>("2"));
+}
+
+TEST_CASE("the Stream parameter remains for custom streams: basic_connection<asio::ip::tcp::socket>", "[unix]") {
+  redis_node node;
+  io_thread io;
+  using tcp_connection = redis_ha::basic_connection<asio::ip::tcp::socket>;
+  auto conn = io.call([&] { return std::make_unique<tcp_connection>(io.executor(), redis_ha::connection_config{}); });
+  redis_ha::address addr{"localhost", node.port()};  // resolved by the generic stream_connector
+  auto [connect_ec] = io.await<>([&](auto h) { conn->async_connect(addr, std::move(h)); });
+  REQUIRE_FALSE(connect_ec);
+  auto [ec, resp] =
+      io.await<redis_ha::response>([&](auto h) { conn->async_exec(redis_ha::request{}.push("PING"), std::move(h)); });
+  REQUIRE_FALSE(ec);
+  CHECK(resp.at(0).as_string() == "PONG");
+  const bool nodelay = io.call([&] {
+    asio::ip::tcp::no_delay opt;
+    conn->stream().get_option(opt);
+    return opt.value();
+  });
+  CHECK(nodelay);  // the socket options of stream_connect.hpp
+  io.call([&] { conn.reset(); });
 }
 
 TEST_CASE("a unix: path nobody listens on fails at once with the system's error", "[unix]") {

@@ -7,6 +7,7 @@
 
 #include <redis_ha/client.hpp>
 #include <redis_ha/sync_client.hpp>
+#include <redis_ha/typed.hpp>
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
