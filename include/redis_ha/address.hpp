@@ -7,15 +7,27 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace redis_ha {
 
 /// Where a Redis server or Sentinel listens. `host` may be a host name
 /// (resolved on every connect), an IPv4/IPv6 literal, or `"unix:/path"` for
 /// a UNIX-domain socket (redis.conf `unixsocket`; `port` is then ignored).
+///
+/// Not an aggregate on purpose: GCC 12 destroys a brace-initialised
+/// aggregate temporary twice when it appears inside a `co_await`
+/// expression, and a constructor avoids that, so
+/// `co_await conn.async_connect({"10.0.0.5", 6379}, asio::use_awaitable)`
+/// is safe.
 struct address {
-  std::string host;          ///< host name, IP literal or `unix:` path (empty: no address)
-  std::uint16_t port = 6379;       ///< TCP port
+  /// No address (empty host, port 6379).
+  address() = default;
+  /// `host` and `port` (default 6379).
+  address(std::string host_name, std::uint16_t port_number = 6379) : host(std::move(host_name)), port(port_number) {}
+
+  std::string host;           ///< host name, IP literal or `unix:` path (empty: no address)
+  std::uint16_t port = 6379;  ///< TCP port
 
   /// True for a `unix:/path` address.
   bool is_unix() const noexcept { return host.compare(0, 5, "unix:") == 0; }

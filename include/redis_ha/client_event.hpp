@@ -32,6 +32,7 @@ struct client_event {
     following,         ///< `node` is a replica whose ROLE names another master (`detail`), which is tried next
     sentinels_disagree,  ///< the sentinels named different masters (`detail` lists who said what)
     sentinel_learned,  ///< `node` was learned from `SENTINEL sentinels` and is used from now on
+    masters_disagree,  ///< direct mode: another node with an unrelated replication history (`detail`: its replid) also claims master; the one in use is kept
   };
   kind type = kind::resolved;
   address node{"", 0};      ///< the node concerned (empty host when none)
@@ -59,6 +60,7 @@ inline const char* to_string(client_event::kind k) noexcept {
     case client_event::kind::following: return "following";
     case client_event::kind::sentinels_disagree: return "sentinels_disagree";
     case client_event::kind::sentinel_learned: return "sentinel_learned";
+    case client_event::kind::masters_disagree: return "masters_disagree";
   }
   return "unknown";
 }

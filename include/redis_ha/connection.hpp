@@ -57,10 +57,17 @@ class basic_connection {
   /// The executor every operation runs on.
   using executor_type = typename Stream::executor_type;
 
+  /// Creates a closed connection with the default `connection_config`.
+  /// (An overload rather than a default argument: a defaulted
+  /// `connection_config{}` would be an aggregate temporary inside
+  /// `connection conn{co_await asio::this_coro::executor};`, which GCC 12
+  /// destroys twice.)
+  explicit basic_connection(const executor_type& ex) : basic_connection(ex, connection_config{}) {}
+
   /// Creates a closed connection. Extra arguments are passed to the
   /// stream's constructor after the executor (e.g. an `ssl::context&`).
   template <class... StreamArgs>
-  explicit basic_connection(const executor_type& ex, connection_config config = {}, StreamArgs&&... stream_args)
+  explicit basic_connection(const executor_type& ex, connection_config config, StreamArgs&&... stream_args)
       : impl_(std::make_shared<impl_type>(ex, std::move(config), std::forward<StreamArgs>(stream_args)...)) {}
 
   /// Closes the connection; pending operations complete with errors.

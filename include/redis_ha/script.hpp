@@ -14,7 +14,7 @@
 #include <asio/async_result.hpp>
 
 #include <charconv>
-#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -85,24 +85,40 @@ class script {
   std::string sha_;
 };
 
-/// The keys or the arguments of a script run: strings or numbers.
+namespace detail {
+/// True for a range whose elements are request arguments.
+template <class R, class = void>
+struct is_value_range : std::false_type {};
+template <class R>
+struct is_value_range<R, std::void_t<decltype(std::begin(std::declval<const R&>()) != std::end(std::declval<const R&>()))>>
+    : std::bool_constant<is_request_argument_v<std::decay_t<decltype(*std::begin(std::declval<const R&>()))>>> {};
+}  // namespace detail
+
+/// The keys or the arguments of a script run: strings, `char` or numbers
+/// (the values `request::push` takes, see `is_request_argument_v`).
 ///
-/// Converts implicitly from a braced list of strings (`{"k1", "k2"}`), from
-/// one string, and from any range of strings or numbers
-/// (`std::vector<std::string>`, `std::array<int, 2>`, ...).
+/// Converts implicitly from a braced list of values (`{"k1", "k2"}`,
+/// `{"rate:alice", 1000}`), from one value, and from any range of strings or
+/// numbers (`std::vector<std::string>`, `std::array<int, 2>`, ...). A `char`
+/// is a one-character string, as in a request: `'x'` is `"x"`, not `"120"`.
+///
+/// The braced list is taken by a variadic constructor, not an
+/// `std::initializer_list`: GCC 12 cannot compile an initializer list inside
+/// a `co_await` expression ("array used as initializer"), and this shape
+/// has no such array, so `co_await async_run(c, s, {"k"}, {"1"}, use_awaitable)`
+/// compiles and runs.
 class script_args {
  public:
   /// No values.
   script_args() = default;
-  /// One value.
-  script_args(std::string_view value) : values_{std::string(value)} {}
-  /// Values given as a braced list of strings.
-  script_args(std::initializer_list<std::string_view> values) {
-    values_.reserve(values.size());
-    for (auto v : values) values_.emplace_back(v);
+  /// Values given one by one (also a braced list of them).
+  template <class... T, std::enable_if_t<(sizeof...(T) >= 1) && (is_request_argument_v<T> && ...), int> = 0>
+  script_args(const T&... values) {
+    values_.reserve(sizeof...(T));
+    (values_.push_back(to_text(values)), ...);
   }
   /// Values from a range of strings or numbers.
-  template <class Range, std::enable_if_t<!std::is_convertible_v<const Range&, std::string_view> &&
+  template <class Range, std::enable_if_t<!is_request_argument_v<Range> && detail::is_value_range<Range>::value &&
                                               !std::is_same_v<std::decay_t<Range>, script_args>,
                                           int> = 0>
   script_args(const Range& values) {
@@ -117,10 +133,12 @@ class script_args {
  private:
   template <class T>
   static std::string to_text(const T& value) {
+    static_assert(is_request_argument_v<T>, "script values must be strings, char or numbers (see is_request_argument_v)");
     if constexpr (std::is_convertible_v<const T&, std::string_view>) {
       return std::string(std::string_view(value));
+    } else if constexpr (std::is_same_v<T, char>) {
+      return std::string(1, value);
     } else {
-      static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>, "script values must be strings or numbers");
       char buf[64];
       auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
       (void)ec;  // 64 chars hold any integer or shortest double

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/client_on.hpp"
 #include "support/fake_server.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/ha_config.hpp"
@@ -25,53 +26,8 @@ using redis_ha::error;
 using redis_ha::test::io_thread;
 using redis_ha::test::redis_node;
 
-namespace {
-
-struct client_on {
-  io_thread& io;
-  std::unique_ptr<redis_ha::client> c;
-  std::vector<redis_ha::client_event> events;
-  std::mutex mutex;
-
-  client_on(io_thread& t, redis_ha::client_config cfg) : io(t) {
-    cfg.on_event = [this](const redis_ha::client_event& ev) {
-      std::lock_guard<std::mutex> lock(mutex);
-      events.push_back(ev);
-    };
-    c = io.call([&] { return std::make_unique<redis_ha::client>(io.executor(), cfg); });
-  }
-  ~client_on() {
-    io.call([&] {
-      c.reset();
-      return 0;
-    });
-  }
-  std::pair<std::error_code, redis_ha::response> exec(redis_ha::request req, std::chrono::milliseconds t = 20s) {
-    auto [ec, r] = io.await<redis_ha::response>([&](auto h) { c->async_exec(req, h); }, t);
-    return {ec, std::move(r)};
-  }
-  redis_ha::client_stats stats() {
-    return io.call([&] { return c->stats(); });
-  }
-  std::string detail() {
-    return io.call([&] { return c->last_error_detail(); });
-  }
-  bool saw(redis_ha::client_event::kind k) {
-    std::lock_guard<std::mutex> lock(mutex);
-    for (const auto& e : events)
-      if (e.type == k) return true;
-    return false;
-  }
-};
-
-redis_ha::request cmd(std::initializer_list<std::string> args) {
-  redis_ha::request r;
-  std::vector<std::string> v(args);
-  r.push_argv(v);
-  return r;
-}
-
-}  // namespace
+using redis_ha::test::client_on;
+using redis_ha::test::cmd;
 
 TEST_CASE("a reply nested deeper than the reader allows fails its request once, with no reconnect storm",
           "[ha_core][rejected]") {

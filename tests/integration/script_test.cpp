@@ -6,13 +6,16 @@
 #include <redis_ha/script.hpp>
 #include <redis_ha/sync_client.hpp>
 
+#include <asio/co_spawn.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <exception>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -188,6 +191,50 @@ TEST_CASE("script: async_run through basic_client and basic_connection", "[scrip
   guard.reset();
   io.join();
   CHECK(calls(server.port(), "script|load") == 2);
+}
+
+// GCC 12 failed on the shapes below: braced script_args inside a co_await
+// did not compile ("array used as initializer"); a braced address, and the
+// defaulted connection_config of `connection conn{co_await ...}`, were
+// destroyed twice (free(): invalid pointer). They must compile and run, also
+// under the sanitizers.
+TEST_CASE("script: braced keys, args and address inside co_await (GCC 12 shapes)", "[scripts]") {
+  redis_node server;
+  asio::io_context ioc;
+  redis_ha::client client{ioc.get_executor(), direct(server.port())};
+  redis_ha::script s{incr_by_source};
+  redis_ha::script echo{"return {KEYS[1], ARGV[1], ARGV[2]}"};
+  std::vector<long long> results;
+  std::vector<std::string> echoed;
+  std::string failure;
+  const std::uint16_t port = server.port();
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        redis_ha::connection conn{co_await asio::this_coro::executor};
+        co_await conn.async_connect({"127.0.0.1", port}, asio::use_awaitable);
+        auto r1 = co_await redis_ha::async_run(conn, s, {"g"}, {"2"}, asio::use_awaitable);
+        results.push_back(r1.as_integer());
+        auto r2 = co_await redis_ha::async_run(client, s, {"g"}, {5}, asio::use_awaitable);
+        results.push_back(r2.as_integer());
+        auto r3 = co_await redis_ha::async_run(client, echo, {"k"}, {'x', 1.5}, asio::use_awaitable);
+        for (const auto& e : r3.as_array()) echoed.emplace_back(e.as_string());
+        conn.close();
+      },
+      [&](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            failure = ex.what();
+          }
+        }
+        client.close();
+      });
+  ioc.run_for(10s);
+  CHECK(failure.empty());
+  CHECK(results == std::vector<long long>{2, 7});
+  CHECK(echoed == std::vector<std::string>{"k", "x", "1.5"});
 }
 
 TEST_CASE("script: right after a Sentinel failover it runs on the new master", "[scripts][failover]") {

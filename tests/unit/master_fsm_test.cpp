@@ -725,3 +725,161 @@ TEST_CASE("master_fsm: no probes in Sentinel mode or when disabled", "[fsm][prob
   s.ready_on(m1);
   CHECK_FALSE(s.is_armed(fsm_timer::kind::probe));
 }
+
+namespace {
+// Replication ids as INFO replication gives them (40 hex digits).
+const std::string hist_a(40, 'a'), hist_b(40, 'b'), hist_c(40, 'c');
+role_info with_ids(role_info r, const std::string& id, const std::string& id2 = {}, bool link_up = true) {
+  r.replid = id;
+  r.replid2 = id2;
+  r.link_up = r.role == role_info::kind::replica && link_up;
+  return r;
+}
+// Direct mode behind one load-balanced address, ready on a master of history A.
+struct lb_harness : harness {
+  static inline const address lb{"10.0.9.9", 6379};
+  lb_harness() : harness([] {
+      auto c = direct_cfg({lb});
+      c.probe_interval = ms(500);
+      c.probes_per_address = 3;
+      return c;
+    }()) {
+    apply(fsm.start(now));
+    verify(lb, with_ids(master_role(), hist_a));
+    REQUIRE(fsm.state() == master_state::ready);
+    REQUIRE(fsm.master_replid() == hist_a);
+  }
+  std::vector<std::uint64_t> probe_round() {
+    fire(timer_of(fsm_timer::kind::probe));
+    std::vector<std::uint64_t> ids;
+    for (const auto& a : last)
+      if (a.what == act::probe) ids.push_back(a.id);
+    REQUIRE(ids.size() == 3);
+    return ids;
+  }
+};
+}  // namespace
+
+TEST_CASE("master_fsm: replication ids are asked only where histories are compared", "[fsm][direct][history]") {
+  lb_harness h;
+  CHECK(h.fsm.tracks_history());
+  harness s(sentinel_cfg());
+  CHECK_FALSE(s.fsm.tracks_history());
+  auto no_probe = direct_cfg({m1});
+  no_probe.probe_interval = ms(0);
+  CHECK_FALSE(harness(no_probe).fsm.tracks_history());
+  auto no_follow = direct_cfg({m1});
+  no_follow.follow_master = false;
+  CHECK_FALSE(harness(no_follow).fsm.tracks_history());
+}
+
+TEST_CASE("master_fsm: behind a load balancer, nodes of our own history say nothing", "[fsm][direct][history]") {
+  lb_harness h;
+  auto p = h.probe_round();
+  // Our master, a replica of it (same replid), and a stale node still on the
+  // history ours continued (none here): no action at all.
+  h.apply(h.fsm.on_probe(p[0], {}, with_ids(master_role(), hist_a), h.now));
+  CHECK(h.last.empty());
+  // A replica whose master address differs from the balancer's address but
+  // whose history is ours: the address alone is no evidence behind a balancer.
+  h.apply(h.fsm.on_probe(p[1], {}, with_ids(replica_of(m1), hist_a), h.now));
+  CHECK(h.last.empty());
+  h.apply(h.fsm.on_probe(p[2], {}, with_ids(replica_of(m2), hist_c, {}, false), h.now));  // link down: syncing
+  CHECK(h.last.empty());
+  CHECK(h.fsm.state() == master_state::ready);
+}
+
+TEST_CASE("master_fsm: a promoted node that continued our history makes our master stale at once",
+          "[fsm][direct][history]") {
+  lb_harness h;
+  const auto old_id = h.fsm.master_id();
+  auto p = h.probe_round();
+  // The promoted replica answers master with replid B, replid2 A (ours):
+  // our master is stale although it still says master.
+  h.apply(h.fsm.on_probe(p[0], {}, with_ids(master_role(), hist_b, hist_a), h.now));
+  auto lost = h.emitted(client_event::kind::master_lost);
+  REQUIRE(lost);
+  CHECK(lost->event.ec == redis_ha::error::role_mismatch);
+  CHECK(lost->text.find("continues the replication history") != std::string::npos);
+  CHECK(lost->text.find("is stale") != std::string::npos);
+  auto r = h.find(act::retire);
+  REQUIRE(r);
+  CHECK(r->id == old_id);
+  // A new cycle goes through the balancer, which first lands on the old
+  // master: refused as stale.
+  h.verify(lb_harness::lb, with_ids(master_role(), hist_a));
+  CHECK(h.fsm.state() != master_state::ready);
+  CHECK(h.fsm.last_detail().find("stale master") != std::string::npos);
+  // The rest of the old probe round is ignored.
+  h.apply(h.fsm.on_probe(p[1], {}, with_ids(replica_of(m2), hist_c), h.now));
+  CHECK(h.last.empty());
+  // After the backoff it lands on the new master: ready, and the change is
+  // counted although the address is the same.
+  h.fire(h.timer_of(fsm_timer::kind::retry));
+  h.verify(lb_harness::lb, with_ids(master_role(), hist_b, hist_a));
+  REQUIRE(h.fsm.state() == master_state::ready);
+  CHECK(h.fsm.master_replid() == hist_b);
+  auto changed = h.emitted(client_event::kind::master_changed);
+  REQUIRE(changed);
+  CHECK(changed->text.find("another node behind that address") != std::string::npos);
+  CHECK(h.fsm.stats().master_changes == 1);
+}
+
+TEST_CASE("master_fsm: a replica of the promoted node leads straight to it", "[fsm][direct][history]") {
+  lb_harness h;
+  auto p = h.probe_round();
+  // Reconfigured by PSYNC: its replid is the new master's, replid2 ours.
+  h.apply(h.fsm.on_probe(p[0], {}, with_ids(replica_of(m2), hist_b, hist_a), h.now));
+  REQUIRE(h.emitted(client_event::kind::master_lost));
+  h.verify(m2, with_ids(master_role(), hist_b, hist_a));
+  CHECK(h.fsm.master() == m2);
+  CHECK(h.fsm.master_replid() == hist_b);
+  // The old master (history A) is now a stale node: probes reaching it,
+  // still a master or already a replica catching up, say nothing.
+  auto q = h.probe_round();
+  h.apply(h.fsm.on_probe(q[0], {}, with_ids(master_role(), hist_a), h.now));
+  CHECK(h.last.empty());
+  h.apply(h.fsm.on_probe(q[1], {}, with_ids(replica_of(m2), hist_a, {}, false), h.now));
+  CHECK(h.last.empty());
+  CHECK(h.fsm.master() == m2);
+}
+
+TEST_CASE("master_fsm: a master with an unrelated history is reported once, and ours is kept",
+          "[fsm][direct][history]") {
+  lb_harness h;
+  auto p = h.probe_round();
+  h.apply(h.fsm.on_probe(p[0], {}, with_ids(master_role(), hist_c), h.now));
+  auto two = h.emitted(client_event::kind::masters_disagree);
+  REQUIRE(two);
+  CHECK(two->level == redis_ha::log_level::warning);
+  CHECK(two->event.detail == hist_c);
+  CHECK_FALSE(h.find(act::retire));
+  h.apply(h.fsm.on_probe(p[1], {}, with_ids(master_role(), hist_c), h.now));
+  CHECK(h.last.empty());  // once, not every probe
+  CHECK(h.fsm.state() == master_state::ready);
+}
+
+TEST_CASE("parse_replication reads the ids of INFO replication and refuses junk", "[fsm][history]") {
+  using redis_ha::detail::parse_replication;
+  role_info info;
+  parse_replication(redis_ha::reply::bulk_string("# Replication\r\nrole:slave\r\nmaster_link_status:up\r\nmaster_replid:" +
+                                          hist_b + "\r\nmaster_replid2:" + hist_a + "\r\n"),
+                    info);
+  CHECK(info.replid == hist_b);
+  CHECK(info.replid2 == hist_a);
+  CHECK(info.link_up);
+  role_info none;
+  parse_replication(redis_ha::reply::bulk_string("master_replid:" + hist_b + "\r\nmaster_replid2:" + std::string(40, '0') +
+                                          "\r\nmaster_link_status:down\r\n"),
+                    none);
+  CHECK(none.replid == hist_b);
+  CHECK(none.replid2.empty());  // zeros: no previous history
+  CHECK_FALSE(none.link_up);
+  role_info junk;
+  parse_replication(redis_ha::reply::bulk_string("master_replid:xyz\r\nmaster_replid2:" + std::string(41, 'a')), junk);
+  CHECK(junk.replid.empty());
+  CHECK(junk.replid2.empty());
+  parse_replication(redis_ha::reply::error("ERR unknown command"), junk);
+  parse_replication(redis_ha::reply::integer(3), junk);
+  CHECK(junk.replid.empty());
+}

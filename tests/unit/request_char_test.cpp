@@ -1,6 +1,8 @@
 // request arguments: char is a one-character string; bool and wide
-// characters are refused at compile time (redis_ha::is_request_argument_v).
+// characters are refused at compile time (redis_ha::is_request_argument_v);
+// script_args follow the same rules.
 #include <redis_ha/request.hpp>
+#include <redis_ha/script.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -47,4 +49,19 @@ TEST_CASE("the argument trait: what push accepts and refuses", "[request]") {
   STATIC_REQUIRE_FALSE(is_request_argument_v<char8_t>);
   STATIC_REQUIRE_FALSE(is_request_argument_v<std::vector<std::string>>);
   STATIC_REQUIRE_FALSE(is_request_argument_v<void*>);
+}
+
+TEST_CASE("script_args take the values a request takes, char as a one-character string", "[request][scripts]") {
+  redis_ha::script_args mixed{"k", 'x', 42, std::int8_t{-5}, 1.5};
+  CHECK(mixed.values() == std::vector<std::string>{"k", "x", "42", "-5", "1.5"});
+  redis_ha::script_args one = std::string("only");
+  CHECK(one.values() == std::vector<std::string>{"only"});
+  redis_ha::script_args chars(std::array<char, 2>{'a', 'b'});
+  CHECK(chars.values() == std::vector<std::string>{"a", "b"});  // not "97", "98"
+  redis_ha::script_args numbers(std::vector<int>{1, 2});
+  CHECK(numbers.values() == std::vector<std::string>{"1", "2"});
+  CHECK(redis_ha::script_args{}.size() == 0);
+  STATIC_REQUIRE_FALSE(std::is_constructible_v<redis_ha::script_args, bool>);
+  STATIC_REQUIRE_FALSE(std::is_constructible_v<redis_ha::script_args, const char*, bool>);
+  STATIC_REQUIRE_FALSE(std::is_constructible_v<redis_ha::script_args, wchar_t>);
 }

@@ -36,12 +36,13 @@ struct master_owner {
   virtual ~master_owner() = default;
   /// A new data connection, before it connects (e.g. to set a push handler).
   virtual void prepare(connection_type&) {}
-  /// Appends to the verification request after `ROLE` (same write) that
-  /// is about to be sent on `conn`.
+  /// Appends to the verification request after the driver's own commands
+  /// (`ROLE`, and `INFO replication` when the machine tracks histories; see
+  /// `master_driver::own_commands`), in the same write, about to be sent on `conn`.
   virtual void verify_request(const std::shared_ptr<connection_type>& /*conn*/, request&) {}
   /// Connection `id` to `node` now serves: a verified master, or (direct
   /// mode without `follow_master`) a replica. `verify`: the whole reply of
-  /// the verification request.
+  /// the verification request (the owner's replies from index `own_commands()`).
   virtual void on_ready(std::uint64_t id, const std::shared_ptr<connection_type>& conn, const address& node,
                         bool verified, const response& verify) = 0;
   /// Connection `id` takes no new requests any more.
@@ -89,6 +90,9 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
   void readonly(std::uint64_t id) { feed(fsm_.on_readonly(id, now())); }
   /// A request on connection `id` was answered.
   void healthy(std::uint64_t id) { feed(fsm_.on_healthy(id)); }
+  /// How many replies at the start of a verification belong to the driver
+  /// (`ROLE`, plus `INFO replication` when histories are tracked).
+  std::size_t own_commands() const noexcept { return fsm_.tracks_history() ? 2 : 1; }
   /// A replica connection was lost or failed its check: refresh the list after `delay`.
   void replicas_wanted(std::chrono::milliseconds delay) { feed(fsm_.on_replicas_wanted(delay)); }
   /// Closes the retired connections now (the subscriber, once its new
@@ -199,15 +203,18 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
     if (!c) return;
     request r;
     r.push("ROLE");
+    const bool history = fsm_.tracks_history();
+    if (history) r.push("INFO", "replication");
     if (owner_) owner_->verify_request(c, r);
-    c->async_exec(std::move(r), [weak = weak(), id](std::error_code ec, response resp) {
+    c->async_exec(std::move(r), [weak = weak(), id, history](std::error_code ec, response resp) {
       auto self = weak.lock();
       if (!self) return;
       role_info info;
       std::string raw;
-      if (!ec && resp.empty()) ec = error::protocol_error;
+      if (!ec && resp.size() < (history ? 2u : 1u)) ec = error::protocol_error;
       if (!ec) {
         info = parse_role(resp[0]);
+        if (history) parse_replication(resp[1], info);
         raw = resp[0].to_string();
         self->verify_[id] = std::move(resp);
       }
@@ -215,7 +222,7 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
     });
   }
 
-  // A short connection of its own: connect, ROLE, report, close.
+  // A short connection of its own: connect, ROLE and INFO replication, report, close.
   void probe(std::uint64_t id, const address& addr) {
     connection_config cfg = data_;
     cfg.health_check_interval = std::chrono::milliseconds(0);
@@ -231,12 +238,14 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
       }
       request r;
       r.push("ROLE");
+      r.push("INFO", "replication");
       c->async_exec(std::move(r), [weak, id, c](std::error_code ec, response resp) {
         c->close();
         auto self = weak.lock();
         if (!self) return;
         role_info info;
         if (!ec && !resp.empty()) info = parse_role(resp[0]);
+        if (!ec && resp.size() >= 2) parse_replication(resp[1], info);
         self->feed(self->fsm_.on_probe(id, ec, info, now()));
       });
     });

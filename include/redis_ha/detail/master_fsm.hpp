@@ -59,6 +59,14 @@ class master_fsm {
   const sentinel_set& sentinels() const noexcept { return sentinels_; }
   const std::vector<listed_node>& listed_replicas() const noexcept { return listed_replicas_; }
   const master_fsm_config& config() const noexcept { return cfg_; }
+  /// Direct mode with probes: verifications and probes also ask
+  /// `INFO replication`, and the machine compares replication histories
+  /// (`role_info::replid`, `replid2`) to tell a promoted node from ours.
+  bool tracks_history() const noexcept {
+    return !sentinel_mode() && cfg_.follow_master && cfg_.probe_interval.count() > 0;
+  }
+  /// The replication id of the master in use (empty when not known).
+  const std::string& master_replid() const noexcept { return replid_; }
 
   // --- events ---------------------------------------------------------------
 
@@ -217,11 +225,21 @@ class master_fsm {
   void begin_attempt(const candidate& c);
   void attempt_failed(std::error_code ec, std::string detail, time_point now);
   void cycle_failed(std::error_code ec, std::string detail, time_point now);
-  void become_ready(const address& a, bool verified, const std::vector<address>& replicas, time_point now);
+  void become_ready(const address& a, bool verified, const std::vector<address>& replicas, time_point now,
+                    const role_info* ids = nullptr);
   void master_lost(std::error_code ec, std::string detail, bool retire, time_point now);
   void leave_master(bool retire);
   void start_probe();
   void go_to_announced(const address& node, const std::string& why, time_point now);
+  void switch_away(const std::string& why, const address* node, time_point now);
+  bool superseded(const std::string& replid) const {
+    return !replid.empty() && std::find(superseded_.begin(), superseded_.end(), replid) != superseded_.end();
+  }
+  void note_superseded(const std::string& replid) {
+    if (replid.empty() || superseded(replid)) return;
+    if (superseded_.size() >= 8) superseded_.erase(superseded_.begin());
+    superseded_.push_back(replid);
+  }
   void proved() {
     proved_ = true;
     backoff_.reset();
@@ -265,6 +283,10 @@ class master_fsm {
   time_point lost_at_{};
   std::vector<address> direct_replicas_;
   std::vector<std::uint64_t> probes_;  // direct-mode probes in flight
+  std::string replid_;                 // the master's replication history (tracks_history())
+  std::string replid2_;                // the history it continued
+  std::vector<std::string> superseded_;  // histories a promoted node continued: their masters are stale
+  bool warned_two_masters_ = false;
   std::vector<listed_node> listed_replicas_;
 
   std::error_code last_error_;

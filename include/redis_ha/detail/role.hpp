@@ -9,6 +9,7 @@
 
 #include <charconv>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace redis_ha {
@@ -24,6 +25,14 @@ struct role_info {
   std::string link_state;
   /// For a master: its connected replicas.
   std::vector<address> replicas;
+  /// `master_replid` of `INFO replication` when it was asked (empty
+  /// otherwise): a master's replication history, shared by its replicas.
+  std::string replid;
+  /// `master_replid2`: the history this node continued when it was
+  /// promoted (empty, or all zeros, when none).
+  std::string replid2;
+  /// `master_link_status:up` of a replica (false when not asked or down).
+  bool link_up = false;
 };
 
 /// Parses a decimal port; returns false when it is not one.
@@ -64,6 +73,35 @@ inline role_info parse_role(const reply& r) {
   return info;
 }
 
+/// Adds the replication ids of an `INFO replication` reply to `info`
+/// (`master_replid`, `master_replid2`, `master_link_status`). A reply that is
+/// not such a text leaves `info` as it is; a replid2 of zeros means "none".
+inline void parse_replication(const reply& r, role_info& info) {
+  if (!r.is_string() || r.is_error()) return;
+  std::string_view text = r.as_string();
+  auto value = [&](std::string_view key) -> std::string_view {
+    std::size_t at = 0;
+    while (at < text.size()) {
+      std::size_t end = text.find('\n', at);
+      if (end == std::string_view::npos) end = text.size();
+      std::string_view line = text.substr(at, end - at);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.size() > key.size() && line.compare(0, key.size(), key) == 0 && line[key.size()] == ':')
+        return line.substr(key.size() + 1);
+      at = end + 1;
+    }
+    return {};
+  };
+  auto id = [](std::string_view v) {
+    // 40 hex digits; anything else (or zeros) is no id.
+    if (v.size() != 40 || v.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) return std::string();
+    if (v.find_first_not_of('0') == std::string_view::npos) return std::string();
+    return std::string(v);
+  };
+  info.replid = id(value("master_replid"));
+  info.replid2 = id(value("master_replid2"));
+  info.link_up = value("master_link_status") == "up";
+}
 
 }  // namespace detail
 }  // namespace redis_ha

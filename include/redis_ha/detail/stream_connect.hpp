@@ -14,15 +14,18 @@
 #include <redis_ha/detail/handshake.hpp>
 #include <redis_ha/error.hpp>
 
-#include <asio/connect.hpp>
+#include <asio/error.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/stream_base.hpp>
 
 #include <array>
+#include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace redis_ha {
 namespace detail {
@@ -43,6 +46,32 @@ void set_tcp_options(Socket& s) {
   s.set_option(asio::socket_base::keep_alive(true), ignored);
 }
 
+/// Connects `socket` to each endpoint in turn; `done(ec)` once one
+/// connected, else with the last error. Not `asio::async_connect` over the
+/// range: when the socket cannot even be opened (EMFILE: no file descriptor
+/// left) that reports `operation_aborted`; here the open's own error is the
+/// reason.
+template <class Socket, class Endpoint>
+void connect_each(Socket& socket, std::shared_ptr<std::vector<Endpoint>> eps, std::size_t i, std::error_code last,
+                  connect_progress& progress, std::function<void(std::error_code)> done) {
+  for (; i < eps->size(); ++i) {
+    std::error_code ec;
+    socket.close(ec);
+    socket.open((*eps)[i].protocol(), ec);
+    if (ec) {
+      last = ec;
+      continue;
+    }
+    socket.async_connect((*eps)[i], [&socket, eps, i, &progress, done](std::error_code ec) {
+      if (progress.cancelled) return;
+      if (ec) return connect_each(socket, eps, i + 1, ec, progress, done);
+      done(std::error_code{});
+    });
+    return;
+  }
+  done(last);
+}
+
 /// Connects `stream` to `addr`; `done(ec)` once connected (the Redis
 /// handshake comes next) or on the first error. `resolver` is the
 /// connection's, cancelled when it closes. Everything referenced must live
@@ -55,13 +84,14 @@ struct stream_connector {
     (void)cfg;
     auto on_resolved = [&stream, &progress, host = addr.host, done](const auto& endpoints) {
       progress.phase = error::connect_timeout;
-      asio::async_connect(stream.lowest_layer(), endpoints,
-                          [&stream, &progress, host, done](std::error_code ec, const auto&) {
-                            if (progress.cancelled) return;
-                            if (ec) return done(ec);
-                            set_tcp_options(stream.lowest_layer());
-                            handshake_tls(stream, host, progress, done);
-                          });
+      auto eps = std::make_shared<std::vector<asio::ip::tcp::endpoint>>();
+      for (const auto& e : endpoints) eps->push_back(e);
+      connect_each(stream.lowest_layer(), eps, 0, asio::error::host_not_found, progress,
+                   [&stream, &progress, host, done](std::error_code ec) {
+                     if (ec) return done(ec);
+                     set_tcp_options(stream.lowest_layer());
+                     handshake_tls(stream, host, progress, done);
+                   });
     };
     std::error_code ec;
     auto ip = asio::ip::make_address(addr.host, ec);

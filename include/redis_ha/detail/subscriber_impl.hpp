@@ -163,7 +163,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
     } else {
       log().log(log_level::info, "redis_ha: subscriber: subscribed on {}", node.to_string());
     }
-    report_refusals(verify, 1);
+    report_refusals(verify, driver_->own_commands());
     emit(subscriber_event::kind::subscribed, node, {}, {}, deaf);
   }
 

@@ -7,10 +7,10 @@
 
 #include <redis_ha/any_stream.hpp>
 
-#include <asio/connect.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/local/stream_protocol.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,11 +35,11 @@ REDIS_HA_DECL void any_stream::async_connect(asio::ip::tcp::resolver& resolver, 
   }
   auto connect = [this, &progress, host = addr.host, tls = cfg.tls, done](std::vector<endpoint> eps) {
     progress.phase = error::connect_timeout;
-    asio::async_connect(socket_, eps, [this, &progress, host, tls, done](std::error_code ec, const endpoint&) {
-      if (progress.cancelled) return;
-      if (ec) return done(ec);
-      on_socket_connected(host, tls, progress, done);
-    });
+    detail::connect_each(socket_, std::make_shared<std::vector<endpoint>>(std::move(eps)), 0,
+                         asio::error::host_not_found, progress, [this, &progress, host, tls, done](std::error_code ec) {
+                           if (ec) return done(ec);
+                           on_socket_connected(host, tls, progress, done);
+                         });
   };
   std::error_code ec;
   auto ip = asio::ip::make_address(addr.host, ec);

@@ -148,9 +148,21 @@ inline fsm_actions master_fsm::on_role(std::uint64_t id, std::error_code ec, con
     return take();
   }
   if (info.role == role_info::kind::master) {
+    if (tracks_history()) {
+      // A master whose history a promoted node continued is the old master
+      // that Sentinel has not demoted yet: writes to it would be lost.
+      if (superseded(info.replid)) {
+        attempt_failed(error::role_mismatch,
+                       a.to_string() + " is a stale master: a promoted node continued its replication history " +
+                           info.replid,
+                       now);
+        return take();
+      }
+      note_superseded(info.replid2);
+    }
     std::vector<address> replicas;
     for (const auto& r : info.replicas) replicas.push_back(mapped(r));
-    become_ready(a, true, replicas, now);
+    become_ready(a, true, replicas, now, &info);
     return take();
   }
   if (info.role == role_info::kind::replica) {
@@ -213,7 +225,7 @@ inline void master_fsm::cycle_failed(std::error_code ec, std::string detail, tim
 }
 
 inline void master_fsm::become_ready(const address& a, bool verified, const std::vector<address>& replicas,
-                                     time_point now) {
+                                     time_point now, const role_info* ids) {
   const std::uint64_t id = attempt_.id;
   cancel({fsm_timer::kind::verify, id});
   attempt_ = {};
@@ -230,11 +242,18 @@ inline void master_fsm::become_ready(const address& a, bool verified, const std:
   out_.back().flag = verified;
   arm({fsm_timer::kind::stable, id}, cfg_.stable_after);
   if (verified) emit(client_event::kind::role_verified, log_level::debug, {}, a);
-  if (had_master_ && previous_ != a) {
+  // Behind a load balancer the address stays the same when the master
+  // changes: a different replication history is the change.
+  const std::string replid = ids ? ids->replid : std::string();
+  const bool other_history = !replid.empty() && !replid_.empty() && replid != replid_;
+  if (had_master_ && (previous_ != a || other_history)) {
     ++stats_.master_changes;
     const auto waited = lost_pending_ ? std::chrono::duration_cast<ms>(now - lost_at_) : ms(0);
+    const std::string behind = previous_ == a ? " (another node behind that address: replication id " +
+                                                    replid_.substr(0, 8) + " -> " + replid.substr(0, 8) + ")"
+                                              : std::string();
     emit(client_event::kind::master_changed, log_level::warning,
-         "redis_ha: master changed " + previous_.to_string() + " -> " + a.to_string() + " (writes waited " +
+         "redis_ha: master changed " + previous_.to_string() + " -> " + a.to_string() + behind + " (writes waited " +
              std::to_string(waited.count()) + " ms)",
          a);
     out_.back().event.previous = previous_;
@@ -243,6 +262,11 @@ inline void master_fsm::become_ready(const address& a, bool verified, const std:
   lost_pending_ = false;
   had_master_ = true;
   previous_ = a;
+  if (ids || !tracks_history()) {
+    replid_ = replid;
+    replid2_ = ids ? ids->replid2 : std::string();
+  }
+  warned_two_masters_ = false;
   if (!sentinel_mode()) {
     direct_replicas_ = replicas;
     emit_replicas(direct_replicas_);
@@ -379,6 +403,11 @@ inline fsm_actions master_fsm::on_sentinel_event(const sentinel_event& ev, time_
 
 // Leaves the current master (if any) for `node`, whose ROLE still decides.
 inline void master_fsm::go_to_announced(const address& node, const std::string& why, time_point now) {
+  switch_away(why, &node, now);
+}
+
+// Leaves the master in use for `node`, or (none) for a new cycle.
+inline void master_fsm::switch_away(const std::string& why, const address* node, time_point now) {
   if (state_ == master_state::ready) {
     emit(client_event::kind::master_lost, log_level::warning,
          "redis_ha: " + why + "; leaving " + master_addr_.to_string(), master_addr_, error::role_mismatch, why);
@@ -392,8 +421,9 @@ inline void master_fsm::go_to_announced(const address& node, const std::string& 
   candidates_.clear();
   tried_.clear();
   backoff_.reset();
+  if (!node) return begin_cycle(now);
   state_ = master_state::resolving;
-  begin_attempt({node, 0});
+  begin_attempt({*node, 0});
 }
 
 inline void master_fsm::start_probe() {
@@ -408,13 +438,46 @@ inline void master_fsm::start_probe() {
 }
 
 // Direct mode has no Sentinel to announce a failover, and the old master
-// may still call itself master for a while (Sentinel demotes it late). The
-// replicas know better: one that follows another node is the signal.
+// may still call itself master for a while (Sentinel demotes it late), so
+// every write it acknowledges then is lost. The probes look for evidence:
+// - with replication ids (tracks_history()): a node whose master_replid2 is
+//   our master's replid was promoted from our master's history, so ours is
+//   stale, whichever address reached either; nodes of our own history, or
+//   of the one ours continued, say nothing;
+// - a replica that follows another master.
 inline fsm_actions master_fsm::on_probe(std::uint64_t id, std::error_code ec, const role_info& info, time_point now) {
   auto it = std::find(probes_.begin(), probes_.end(), id);
   if (it == probes_.end() || state_ != master_state::ready) return take();
   probes_.erase(it);
-  if (ec || info.role != role_info::kind::replica) return take();
+  if (ec) return take();
+  const bool ids = !replid_.empty() && !info.replid.empty();
+  if (ids) {
+    if (info.replid == replid_ || info.replid == replid2_) return take();
+    if (info.replid2 == replid_) {
+      note_superseded(replid_);
+      probes_.clear();
+      const bool replica = info.role == role_info::kind::replica && info.link_up;
+      const address followed = mapped(info.master);
+      const std::string why = (replica ? "a replica of " + followed.to_string() : std::string("a master")) +
+                              " reached through the configured addresses continues the replication history of " +
+                              master_addr_.to_string() + " (master_replid2 " + replid_.substr(0, 8) +
+                              "): that node was promoted and " + master_addr_.to_string() + " is stale";
+      switch_away(why, replica && !followed.host.empty() ? &followed : nullptr, now);
+      return take();
+    }
+    if (info.role == role_info::kind::master) {
+      if (!warned_two_masters_)
+        emit(client_event::kind::masters_disagree, log_level::warning,
+             "redis_ha: two masters with unrelated replication histories answer through the configured addresses (" +
+                 replid_.substr(0, 8) + " in use, " + info.replid.substr(0, 8) +
+                 "); staying with the one in use: nothing shows which is real",
+             master_addr_, error::role_mismatch, info.replid);
+      warned_two_masters_ = true;
+      return take();
+    }
+    if (!info.link_up) return take();
+  }
+  if (info.role != role_info::kind::replica) return take();
   const address followed = mapped(info.master);
   if (followed == master_addr_ || followed.host.empty()) return take();
   probes_.clear();
