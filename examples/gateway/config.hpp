@@ -43,6 +43,13 @@ struct config {
   long max_connections_per_ip = 256;
   long drain_timeout_ms = 20000;   ///< SIGTERM: bound on finishing the requests in progress
   std::string log_level = "info";
+  // TLS towards Redis (data nodes and sentinels alike).
+  bool tls = false;
+  std::string tls_ca_file;      ///< empty: the system's CAs
+  std::string tls_cert_file;    ///< client certificate (tls-auth-clients yes)
+  std::string tls_key_file;
+  std::string tls_server_name;  ///< SNI and name checked; empty: the host connected to
+  bool tls_verify = true;
   bool help = false;
 };
 
@@ -83,6 +90,12 @@ inline long parse_long(std::string_view name, const std::string& v, long min, lo
   if (v.empty() || *end != '\0' || x < min || x > max)
     throw std::invalid_argument(fmt::format("{}: '{}' is not an integer in [{}, {}]", name, v, min, max));
   return x;
+}
+
+inline bool parse_bool(std::string_view name, const std::string& v) {
+  if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
+  if (v == "0" || v == "false" || v == "no" || v == "off") return false;
+  throw std::invalid_argument(fmt::format("{}: '{}' is not 1/0 (true/false, yes/no, on/off)", name, v));
 }
 
 struct option {
@@ -150,6 +163,19 @@ inline const std::vector<option>& options() {
       {"--drain-timeout-ms", "GATEWAY_DRAIN_TIMEOUT_MS", "20000",
        "on SIGTERM: how long requests in progress may take to finish",
        num("--drain-timeout-ms", &config::drain_timeout_ms, 0, 600000)},
+      {"--tls", "REDIS_HA_TLS", "0", "1: TLS to the data nodes and the sentinels (certificate and host name verified)",
+       [](config& c, const std::string& v) { c.tls = parse_bool("--tls", v); }},
+      {"--tls-ca-file", "REDIS_HA_TLS_CA_FILE", "", "PEM file of the CAs trusted for Redis (default: the system's)",
+       [](config& c, const std::string& v) { c.tls_ca_file = v; }},
+      {"--tls-cert-file", "REDIS_HA_TLS_CERT_FILE", "", "PEM client certificate (for tls-auth-clients yes)",
+       [](config& c, const std::string& v) { c.tls_cert_file = v; }},
+      {"--tls-key-file", "REDIS_HA_TLS_KEY_FILE", "", "PEM private key of --tls-cert-file",
+       [](config& c, const std::string& v) { c.tls_key_file = v; }},
+      {"--tls-server-name", "REDIS_HA_TLS_SERVER_NAME", "",
+       "name sent as SNI and checked against the certificates (default: the host connected to)",
+       [](config& c, const std::string& v) { c.tls_server_name = v; }},
+      {"--tls-verify", "REDIS_HA_TLS_VERIFY", "1", "0: encrypt without verifying the servers (not recommended)",
+       [](config& c, const std::string& v) { c.tls_verify = parse_bool("--tls-verify", v); }},
       {"--log-level", "GATEWAY_LOG_LEVEL", "info", "debug, info, warn or error",
        [](config& c, const std::string& v) {
          level l;

@@ -77,6 +77,17 @@ int main(int argc, char** argv) {
     cc.connection.health_check_interval = std::chrono::milliseconds(500);
     cc.connection.health_check_timeout = std::chrono::milliseconds(1000);
     cc.failover_budget = std::chrono::milliseconds(cfg.failover_budget_ms);
+    if (cfg.tls) {  // one client type: TLS is a setting (redis_ha::tls links OpenSSL in)
+      redis_ha::tls_config tls;
+      tls.enabled = true;
+      tls.verify_peer = cfg.tls_verify;
+      tls.ca_file = cfg.tls_ca_file;
+      tls.cert_file = cfg.tls_cert_file;
+      tls.key_file = cfg.tls_key_file;
+      tls.server_name = cfg.tls_server_name;
+      cc.connection.tls = tls;
+      cc.sentinel.tls = tls;
+    }
     cc.connection.logger.min_level = min_level() == level::debug ? redis_ha::log_level::info : redis_ha::log_level::warning;
     cc.connection.logger.sink = [](redis_ha::log_level l, std::string_view msg) {
       log(l >= redis_ha::log_level::error ? level::error : l == redis_ha::log_level::warning ? level::warn : level::info,

@@ -2,7 +2,8 @@
 #define REDIS_HA_ADDRESS_HPP
 
 /// @file
-/// `redis_ha::address`: a host name or IP address plus a TCP port.
+/// `redis_ha::address`: a host name or IP address plus a TCP port, or a
+/// UNIX-domain socket path (`host` = `"unix:/path"`).
 
 #include <cstdint>
 #include <string>
@@ -11,7 +12,8 @@
 namespace redis_ha {
 
 /// Where a Redis server or Sentinel listens. `host` may be a host name
-/// (resolved on every connect) or an IPv4/IPv6 literal.
+/// (resolved on every connect), an IPv4/IPv6 literal, or `"unix:/path"` for
+/// a UNIX-domain socket (redis.conf `unixsocket`; `port` is then ignored).
 ///
 /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised
 /// aggregate temporary twice when it appears inside a `co_await`
@@ -24,11 +26,18 @@ struct address {
   /// `host` and `port` (default 6379).
   address(std::string host_name, std::uint16_t port_number = 6379) : host(std::move(host_name)), port(port_number) {}
 
-  std::string host;           ///< host name or IP literal (empty: no address)
+  std::string host;           ///< host name, IP literal or `unix:` path (empty: no address)
   std::uint16_t port = 6379;  ///< TCP port
 
-  /// `"host:port"` (IPv6 literals in brackets: `"[::1]:6379"`).
+  /// True for a `unix:/path` address.
+  bool is_unix() const noexcept { return host.compare(0, 5, "unix:") == 0; }
+  /// The socket path of a `unix:` address (empty otherwise).
+  std::string unix_path() const { return is_unix() ? host.substr(5) : std::string(); }
+
+  /// `"host:port"` (IPv6 literals in brackets: `"[::1]:6379"`), or
+  /// `"unix:/path"`.
   std::string to_string() const {
+    if (is_unix()) return host;
     if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
     return host + ":" + std::to_string(port);
   }

@@ -9,19 +9,48 @@
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/client_event.hpp>
 #include <redis_ha/connection_factory.hpp>
-#include <redis_ha/detail/client_impl.hpp>
+#include <redis_ha/detail/completion.hpp>
+#include <redis_ha/detail/config.hpp>
+#include <redis_ha/detail/stream_traits.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
 
 #include <asio/async_result.hpp>
-#include <asio/ip/tcp.hpp>
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace redis_ha {
+namespace detail {
+
+template <class Stream>
+class client_impl;
+
+/// What `basic_client` asks of its implementation, as functions that are
+/// not templates on the handler: their definitions (`impl/client.ipp`)
+/// are compiled once in separate compilation, so a file using the client
+/// includes neither the implementation nor the HA machinery.
+template <class Stream>
+struct client_ops {
+  using impl_type = client_impl<Stream>;
+  using executor_type = detail::stream_executor_t<Stream>;
+  static std::shared_ptr<impl_type> create(const executor_type& ex, client_config cfg,
+                                           connection_factory<Stream> factory);
+  static void exec(impl_type& impl, request req, any_completion<std::error_code, response> handler);
+  static void wait_ready(impl_type& impl, any_completion<std::error_code> handler);
+  static void close(impl_type& impl);
+  static executor_type executor(const impl_type& impl);
+  static bool ready(const impl_type& impl);
+  static std::optional<address> master(const impl_type& impl);
+  static const client_stats& stats(const impl_type& impl);
+  static const std::string& last_error_detail(const impl_type& impl);
+  static std::string master_replication_id(const impl_type& impl);
+};
+
+}  // namespace detail
 
 /// A Redis client that follows the master through failovers.
 ///
@@ -49,32 +78,32 @@ namespace redis_ha {
 /// client between threads). Construction: any thread. Use and destruction:
 /// on the executor, or once its io_context no longer runs; from other
 /// threads, `asio::post` + `use_future` (docs/quickstart.md).
-template <class Stream = asio::ip::tcp::socket>
+template <class Stream = any_stream>
 class basic_client {
   using impl_type = detail::client_impl<Stream>;
+  using ops = detail::client_ops<Stream>;
 
  public:
   /// The executor type.
-  using executor_type = typename Stream::executor_type;
+  using executor_type = detail::stream_executor_t<Stream>;
 
   /// Creates the client and starts resolving the master in the background.
   /// `factory` creates every connection (data nodes and sentinels); the
-  /// default suits plain TCP. TLS clients pass one (see `tls.hpp`).
-  basic_client(const executor_type& ex, client_config cfg,
-               connection_factory<Stream> factory = default_connection_factory<Stream>())
-      : impl_(std::make_shared<impl_type>(ex, std::move(cfg), std::move(factory))) {
-    impl_->start();
-  }
+  /// default (empty) creates plain connections of `Stream`, which for
+  /// `any_stream` means TCP, TLS or UNIX as the config says. Custom streams
+  /// that need more than an executor pass one (see `tls.hpp`).
+  basic_client(const executor_type& ex, client_config cfg, connection_factory<Stream> factory = {})
+      : impl_(ops::create(ex, std::move(cfg), std::move(factory))) {}
 
   /// Closes the client; waiting requests complete with `client_closed`.
   ~basic_client() {
-    if (impl_) impl_->close();
+    if (impl_) ops::close(*impl_);
   }
   basic_client(const basic_client&) = delete;
   basic_client& operator=(const basic_client&) = delete;
 
   /// The executor.
-  executor_type get_executor() const noexcept { return impl_->executor(); }
+  executor_type get_executor() const noexcept { return ops::executor(*impl_); }
 
   /// Runs a request on the verified master, waiting for one (bounded) and
   /// resending it after a failover as the retry rule allows.
@@ -89,7 +118,8 @@ class basic_client {
   auto async_exec(request req, CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(std::error_code, response)>(
         [](auto handler, std::shared_ptr<impl_type> impl, request r) {
-          impl->start_exec(std::move(r), std::move(handler));
+          ops::exec(*impl, std::move(r),
+                    detail::any_completion<std::error_code, response>(std::move(handler), ops::executor(*impl)));
         },
         token, impl_, std::move(req));
   }
@@ -101,33 +131,44 @@ class basic_client {
   template <class CompletionToken>
   auto async_wait_ready(CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(std::error_code)>(
-        [](auto handler, std::shared_ptr<impl_type> impl) { impl->start_wait_ready(std::move(handler)); }, token,
-        impl_);
+        [](auto handler, std::shared_ptr<impl_type> impl) {
+          ops::wait_ready(*impl, detail::any_completion<std::error_code>(std::move(handler), ops::executor(*impl)));
+        },
+        token, impl_);
   }
 
   /// Stops: closes every connection; waiting requests fail with `client_closed`.
-  void close() { impl_->close(); }
+  void close() { ops::close(*impl_); }
 
   /// True while a verified master is connected.
-  bool ready() const noexcept { return impl_->ready(); }
+  bool ready() const noexcept { return ops::ready(*impl_); }
   /// The verified master, if any.
-  std::optional<address> master() const { return impl_->master(); }
+  std::optional<address> master() const { return ops::master(*impl_); }
   /// Direct mode with probes: the verified master's replication id
   /// (`master_replid`), which tells the nodes behind one load-balanced
   /// address apart; empty otherwise.
-  std::string master_replication_id() const { return impl_->master_replication_id(); }
+  std::string master_replication_id() const { return ops::master_replication_id(*impl_); }
   /// Counters.
-  const client_stats& stats() const noexcept { return impl_->stats(); }
+  const client_stats& stats() const noexcept { return ops::stats(*impl_); }
   /// The last resolution error, with the addresses tried.
-  const std::string& last_error_detail() const noexcept { return impl_->last_error_detail(); }
+  const std::string& last_error_detail() const noexcept { return ops::last_error_detail(*impl_); }
 
  private:
   std::shared_ptr<impl_type> impl_;
 };
 
-/// The HA client over plain TCP.
+/// The HA client: TCP, TLS or UNIX sockets as the config says.
 using client = basic_client<>;
 
+#if !defined(REDIS_HA_HEADER_ONLY)
+// Compiled once, by src.hpp.
+extern template struct detail::client_ops<any_stream>;
+#endif
+
 }  // namespace redis_ha
+
+#if defined(REDIS_HA_HEADER_ONLY)
+#include <redis_ha/impl/client.ipp>
+#endif
 
 #endif  // REDIS_HA_CLIENT_HPP

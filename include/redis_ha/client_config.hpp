@@ -49,6 +49,9 @@ struct sentinel_config {
   std::size_t max_learned_sentinels = 16;
   /// A learned sentinel that stays unreachable this long is forgotten.
   std::chrono::milliseconds forget_unreachable_after{60000};
+  /// TLS towards the sentinels (data nodes: `client_config::connection.tls`),
+  /// e.g. another CA or client certificate than the data nodes'.
+  redis_ha::tls_config tls;
 };
 
 /// Where read-only requests go.

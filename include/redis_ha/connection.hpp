@@ -7,15 +7,16 @@
 /// health check and Asio completion tokens.
 
 #include <redis_ha/address.hpp>
+#include <redis_ha/any_stream.hpp>
 #include <redis_ha/connection_config.hpp>
 #include <redis_ha/connection_stats.hpp>
+#include <redis_ha/detail/config.hpp>
 #include <redis_ha/detail/connection_impl.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
 
 #include <asio/async_result.hpp>
-#include <asio/ip/tcp.hpp>
 
 #include <functional>
 #include <memory>
@@ -41,10 +42,12 @@ namespace redis_ha {
 /// strand when the `io_context` runs on several threads). Handlers run on
 /// their associated executor (default: the connection's).
 ///
-/// @tparam Stream `asio::ip::tcp::socket` (default) or another stream whose
-///   `lowest_layer()` is a TCP socket, e.g. `asio::ssl::stream<tcp::socket>`
-///   (its `async_handshake` runs after the TCP connect).
-template <class Stream = asio::ip::tcp::socket>
+/// @tparam Stream `any_stream` (default: TCP, TLS or UNIX chosen at run
+///   time from the address and `connection_config::tls`), or another stream
+///   whose `lowest_layer()` is a TCP socket, e.g. `asio::ip::tcp::socket` or
+///   `asio::ssl::stream<tcp::socket>` (its `async_handshake` runs after the
+///   TCP connect), or any stream with a `detail::stream_connector`.
+template <class Stream = any_stream>
 class basic_connection {
   using impl_type = detail::connection_impl<Stream>;
 
@@ -189,8 +192,15 @@ class basic_connection {
   std::shared_ptr<impl_type> impl_;
 };
 
-/// A plain TCP connection.
+/// A connection over TCP, TLS or a UNIX socket, as the address and
+/// `connection_config::tls` say.
 using connection = basic_connection<>;
+
+#if !defined(REDIS_HA_HEADER_ONLY)
+// Compiled once, by src.hpp.
+extern template class detail::connection_impl<any_stream>;
+extern template class basic_connection<any_stream>;
+#endif
 
 }  // namespace redis_ha
 

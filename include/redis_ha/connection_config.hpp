@@ -6,6 +6,7 @@
 /// connection.
 
 #include <redis_ha/logger.hpp>
+#include <redis_ha/tls_config.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -70,6 +71,10 @@ struct connection_config {
 
   /// Where log lines go (none by default).
   redis_ha::logger logger;
+
+  /// TLS for this connection (off by default; see `tls_config`). Used by the
+  /// default stream, `any_stream`; custom streams (e.g. `tls_stream`) ignore it.
+  redis_ha::tls_config tls;
 };
 
 }  // namespace redis_ha

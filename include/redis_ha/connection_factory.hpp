@@ -6,14 +6,17 @@
 /// Sentinel resolver create connections, so that data nodes and sentinels
 /// can use different streams settings (e.g. separate TLS contexts).
 
-#include <redis_ha/connection.hpp>
 #include <redis_ha/connection_config.hpp>
+#include <redis_ha/detail/stream_traits.hpp>
 
 #include <functional>
 #include <memory>
 #include <type_traits>
 
 namespace redis_ha {
+
+template <class Stream>
+class basic_connection;
 
 /// Which kind of node a connection is for.
 enum class node_kind {
@@ -24,13 +27,14 @@ enum class node_kind {
 /// Creates a connection for a node of the given kind.
 template <class Stream>
 using connection_factory = std::function<std::shared_ptr<basic_connection<Stream>>(
-    const typename Stream::executor_type&, const connection_config&, node_kind)>;
+    const detail::stream_executor_t<Stream>&, const connection_config&, node_kind)>;
 
-/// The factory for streams constructible from an executor alone (plain TCP).
+/// The factory for streams constructible from an executor alone
+/// (`any_stream`, plain TCP). Needs `<redis_ha/connection.hpp>` where used.
 template <class Stream>
 connection_factory<Stream> default_connection_factory() {
-  if constexpr (std::is_constructible_v<Stream, const typename Stream::executor_type&>) {
-    return [](const typename Stream::executor_type& ex, const connection_config& cfg, node_kind) {
+  if constexpr (std::is_constructible_v<Stream, const detail::stream_executor_t<Stream>&>) {
+    return [](const detail::stream_executor_t<Stream>& ex, const connection_config& cfg, node_kind) {
       return std::make_shared<basic_connection<Stream>>(ex, cfg);
     };
   } else {

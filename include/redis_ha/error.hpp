@@ -118,6 +118,10 @@ enum class error {
   /// A node answered `CLUSTER SHARDS` / `CLUSTER SLOTS` with something that
   /// is not a usable slot map (malformed, out of range, or too large).
   cluster_map_invalid,
+  /// A connection asked for TLS (`tls_config::enabled`) but the program has
+  /// no TLS support compiled in (link `redis_ha::tls`, or build
+  /// `redis_ha_compiled` with OpenSSL).
+  tls_unavailable,
 };
 
 namespace detail {
@@ -166,6 +170,7 @@ class error_category_impl final : public std::error_category {
       case error::unroutable_command: return "the cluster client cannot route this command (or this mix of commands)";
       case error::too_many_redirects: return "the request was redirected (MOVED/ASK) too many times";
       case error::cluster_map_invalid: return "a node answered CLUSTER SHARDS/SLOTS with something that is not a usable slot map";
+      case error::tls_unavailable: return "TLS was asked for but this program has no TLS support (link redis_ha::tls)";
     }
     return "unknown redis_ha error";
   }

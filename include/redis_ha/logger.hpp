@@ -5,13 +5,18 @@
 /// `redis_ha::logger`: a leveled log callback. Nothing is formatted unless
 /// a sink is set and the level is enabled.
 
-#include <fmt/format.h>
-
 #include <functional>
 #include <string_view>
 #include <utility>
 
 namespace redis_ha {
+namespace detail {
+/// The format-string type of `logger::log` (fmt's, checked at compile
+/// time). Defined in `detail/log_format.hpp`, which includes fmt: only code
+/// that logs pays for fmt, not every file naming a config.
+template <class Void, class... Args>
+struct log_format;
+}  // namespace detail
 
 /// Severity of a log line.
 enum class log_level { debug, info, warning, error, off };
@@ -39,10 +44,11 @@ struct logger {
   bool enabled(log_level level) const noexcept { return sink && level >= min_level && level != log_level::off; }
 
   /// Formats with fmt and forwards to the sink if `level` is enabled.
+  /// Needs `<redis_ha/detail/log_format.hpp>` (fmt) where it is called.
   template <class... Args>
-  void log(log_level level, fmt::format_string<Args...> format, Args&&... args) const {
+  void log(log_level level, typename detail::log_format<void, Args...>::type format, Args&&... args) const {
     if (!enabled(level)) return;
-    sink(level, fmt::format(format, std::forward<Args>(args)...));
+    sink(level, detail::log_format<void, Args...>::format(format, std::forward<Args>(args)...));
   }
 };
 

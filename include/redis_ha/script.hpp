@@ -10,7 +10,6 @@
 #include <redis_ha/error.hpp>
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
-#include <redis_ha/sync_client.hpp>
 
 #include <asio/async_result.hpp>
 
@@ -318,11 +317,21 @@ auto async_run(Client& redis, script& s, const script_args& keys, const script_a
   return async_run(redis, s, keys, args, request_options{}, std::forward<CompletionToken>(token));
 }
 
-/// Blocking `async_run` through a `sync_client`. Errors through `ec`; a
-/// Redis error reply (from the script, or from `SCRIPT LOAD`) is returned as
-/// a reply. Safe to call from several threads at once, on one `script`.
-inline reply run(sync_client& redis, script& s, const script_args& keys, const script_args& args,
-                 std::error_code& ec, const request_options& options = {}) {
+class sync_client;
+
+namespace detail {
+template <class T>
+using if_sync_client = std::enable_if_t<std::is_same_v<T, sync_client>, int>;
+}  // namespace detail
+
+/// Blocking `async_run` through a `sync_client` (include
+/// `<redis_ha/sync_client.hpp>`; a template only so that this header does
+/// not include it). Errors through `ec`; a Redis error reply (from the
+/// script, or from `SCRIPT LOAD`) is returned as a reply. Safe to call from
+/// several threads at once, on one `script`.
+template <class SyncClient, detail::if_sync_client<SyncClient> = 0>
+reply run(SyncClient& redis, script& s, const script_args& keys, const script_args& args, std::error_code& ec,
+          const request_options& options = {}) {
   detail::script_call call(s, keys, args, options);
   if (!call.know_sha()) {
     auto resp = redis.exec(call.load(), ec);
@@ -340,8 +349,9 @@ inline reply run(sync_client& redis, script& s, const script_args& keys, const s
 
 /// Blocking run; throws `redis_ha::system_error` on an error and on a Redis
 /// error reply (`error::server_error`, with the server's message).
-inline reply run(sync_client& redis, script& s, const script_args& keys, const script_args& args,
-                 const request_options& options = {}) {
+template <class SyncClient, detail::if_sync_client<SyncClient> = 0>
+reply run(SyncClient& redis, script& s, const script_args& keys, const script_args& args,
+          const request_options& options = {}) {
   std::error_code ec;
   reply r = run(redis, s, keys, args, ec, options);
   throw_if(ec);

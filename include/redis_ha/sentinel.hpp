@@ -8,10 +8,13 @@
 /// do not use this class: their HA core (`detail/master_fsm.hpp`) drives the
 /// same sentinel I/O (`detail/sentinel_io.hpp`) itself.
 
+#include <redis_ha/any_stream.hpp>
 #include <redis_ha/address.hpp>
 #include <redis_ha/client_config.hpp>
+#include <redis_ha/connection.hpp>
 #include <redis_ha/connection_factory.hpp>
 #include <redis_ha/detail/completion.hpp>
+#include <redis_ha/detail/log_format.hpp>
 #include <redis_ha/detail/sentinel_io.hpp>
 #include <redis_ha/detail/sentinel_set.hpp>
 #include <redis_ha/error.hpp>
@@ -48,7 +51,7 @@ using replica_info = detail::listed_node;
 /// `replicas()`).
 ///
 /// Thread safety: as for `basic_connection`.
-template <class Stream = asio::ip::tcp::socket>
+template <class Stream = any_stream>
 class basic_sentinel {
  public:
   /// The executor type.
@@ -261,8 +264,13 @@ class basic_sentinel {
   std::shared_ptr<impl> impl_;
 };
 
-/// Sentinel discovery over plain TCP.
+/// Sentinel discovery over TCP, TLS (`sentinel_config::tls`) or UNIX sockets.
 using sentinel = basic_sentinel<>;
+
+#if !defined(REDIS_HA_HEADER_ONLY)
+// Compiled once, by src.hpp.
+extern template class basic_sentinel<any_stream>;
+#endif
 
 }  // namespace redis_ha
 

@@ -10,10 +10,9 @@
 
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/connection_factory.hpp>
-#include <redis_ha/detail/subscriber_impl.hpp>
+#include <redis_ha/detail/config.hpp>
+#include <redis_ha/detail/stream_traits.hpp>
 #include <redis_ha/subscriber_types.hpp>
-
-#include <asio/ip/tcp.hpp>
 
 #include <functional>
 #include <initializer_list>
@@ -26,6 +25,32 @@
 #include <vector>
 
 namespace redis_ha {
+namespace detail {
+
+template <class Stream>
+class subscriber_impl;
+
+/// What `basic_subscriber` asks of its implementation (definitions in
+/// `impl/subscriber.ipp`, compiled once in separate compilation).
+template <class Stream>
+struct subscriber_ops {
+  using impl_type = subscriber_impl<Stream>;
+  using executor_type = detail::stream_executor_t<Stream>;
+  static std::shared_ptr<impl_type> create(const executor_type& ex, client_config cfg,
+                                           connection_factory<Stream> factory);
+  static void close(impl_type& impl);
+  static executor_type executor(const impl_type& impl);
+  static void set_message_handler(impl_type& impl, std::function<void(const message&)> h);
+  static void set_event_handler(impl_type& impl, std::function<void(const subscriber_event&)> h);
+  static void change(impl_type& impl, bool pattern, bool add, std::vector<std::string> names);
+  static const std::set<std::string>& channels(const impl_type& impl);
+  static const std::set<std::string>& patterns(const impl_type& impl);
+  static bool subscribed(const impl_type& impl);
+  static std::optional<address> node(const impl_type& impl);
+  static const subscriber_stats& stats(const impl_type& impl);
+};
+
+}  // namespace detail
 
 /// A Pub/Sub subscriber that follows the master.
 ///
@@ -74,103 +99,102 @@ namespace redis_ha {
 /// sub.subscribe({"orders", "alerts"});
 /// sub.psubscribe("metrics.*");
 /// @endcode
-template <class Stream = asio::ip::tcp::socket>
+template <class Stream = any_stream>
 class basic_subscriber {
   using impl_type = detail::subscriber_impl<Stream>;
+  using ops = detail::subscriber_ops<Stream>;
 
   template <class Range>
   using if_range = std::enable_if_t<!std::is_convertible_v<const Range&, std::string_view>, int>;
 
  public:
   /// The executor type.
-  using executor_type = typename Stream::executor_type;
+  using executor_type = detail::stream_executor_t<Stream>;
 
   /// Creates the subscriber and starts connecting in the background (with
   /// no subscription until `subscribe` / `psubscribe` is called). `factory`
-  /// creates every connection (data nodes and sentinels).
-  basic_subscriber(const executor_type& ex, client_config cfg,
-                   connection_factory<Stream> factory = default_connection_factory<Stream>())
-      : impl_(std::make_shared<impl_type>(ex, std::move(cfg), std::move(factory))) {
-    impl_->start();
-  }
+  /// creates every connection (data nodes and sentinels; default: plain
+  /// connections of `Stream`).
+  basic_subscriber(const executor_type& ex, client_config cfg, connection_factory<Stream> factory = {})
+      : impl_(ops::create(ex, std::move(cfg), std::move(factory))) {}
 
   /// Closes every connection.
   ~basic_subscriber() {
-    if (impl_) impl_->close();
+    if (impl_) ops::close(*impl_);
   }
   basic_subscriber(const basic_subscriber&) = delete;
   basic_subscriber& operator=(const basic_subscriber&) = delete;
 
   /// The executor.
-  executor_type get_executor() const noexcept { return impl_->executor(); }
+  executor_type get_executor() const noexcept { return ops::executor(*impl_); }
 
   /// Receives every message, on the executor. Set it before subscribing.
   void set_message_handler(std::function<void(const message&)> handler) {
-    impl_->set_message_handler(std::move(handler));
+    ops::set_message_handler(*impl_, std::move(handler));
   }
   /// Receives state changes (subscribed, lost, ...), on the executor.
   void set_event_handler(std::function<void(const subscriber_event&)> handler) {
-    impl_->set_event_handler(std::move(handler));
+    ops::set_event_handler(*impl_, std::move(handler));
   }
 
   /// Subscribes to a channel (kept across reconnections).
-  void subscribe(std::string_view channel) { impl_->change(false, true, {std::string(channel)}); }
+  void subscribe(std::string_view channel) { ops::change(*impl_, false, true, {std::string(channel)}); }
   /// Subscribes to channels.
-  void subscribe(std::initializer_list<std::string_view> channels) { impl_->change(false, true, to_vector(channels)); }
+  void subscribe(std::initializer_list<std::string_view> channels) { ops::change(*impl_, false, true, to_vector(channels)); }
   /// Subscribes to channels given as a range of strings.
   template <class Range, if_range<Range> = 0>
   void subscribe(const Range& channels) {
-    impl_->change(false, true, to_vector(channels));
+    ops::change(*impl_, false, true, to_vector(channels));
   }
 
   /// Subscribes to a glob-style pattern (`PSUBSCRIBE`).
-  void psubscribe(std::string_view pattern) { impl_->change(true, true, {std::string(pattern)}); }
+  void psubscribe(std::string_view pattern) { ops::change(*impl_, true, true, {std::string(pattern)}); }
   /// Subscribes to patterns.
-  void psubscribe(std::initializer_list<std::string_view> patterns) { impl_->change(true, true, to_vector(patterns)); }
+  void psubscribe(std::initializer_list<std::string_view> patterns) { ops::change(*impl_, true, true, to_vector(patterns)); }
   /// Subscribes to patterns given as a range of strings.
   template <class Range, if_range<Range> = 0>
   void psubscribe(const Range& patterns) {
-    impl_->change(true, true, to_vector(patterns));
+    ops::change(*impl_, true, true, to_vector(patterns));
   }
 
   /// Unsubscribes from a channel.
-  void unsubscribe(std::string_view channel) { impl_->change(false, false, {std::string(channel)}); }
+  void unsubscribe(std::string_view channel) { ops::change(*impl_, false, false, {std::string(channel)}); }
   /// Unsubscribes from channels.
   void unsubscribe(std::initializer_list<std::string_view> channels) {
-    impl_->change(false, false, to_vector(channels));
+    ops::change(*impl_, false, false, to_vector(channels));
   }
   /// Unsubscribes from channels given as a range of strings.
   template <class Range, if_range<Range> = 0>
   void unsubscribe(const Range& channels) {
-    impl_->change(false, false, to_vector(channels));
+    ops::change(*impl_, false, false, to_vector(channels));
   }
 
   /// Unsubscribes from a pattern.
-  void punsubscribe(std::string_view pattern) { impl_->change(true, false, {std::string(pattern)}); }
+  void punsubscribe(std::string_view pattern) { ops::change(*impl_, true, false, {std::string(pattern)}); }
   /// Unsubscribes from patterns.
   void punsubscribe(std::initializer_list<std::string_view> patterns) {
-    impl_->change(true, false, to_vector(patterns));
+    ops::change(*impl_, true, false, to_vector(patterns));
   }
   /// Unsubscribes from patterns given as a range of strings.
   template <class Range, if_range<Range> = 0>
   void punsubscribe(const Range& patterns) {
-    impl_->change(true, false, to_vector(patterns));
+    ops::change(*impl_, true, false, to_vector(patterns));
   }
 
   /// Stops: closes the connections; no handler is called afterwards.
-  void close() { impl_->close(); }
+  void close() { ops::close(*impl_); }
 
   /// The channels subscribed to (wanted; see `subscribed()` for the connection).
-  const std::set<std::string>& channels() const noexcept { return impl_->channels(); }
+  const std::set<std::string>& channels() const noexcept { return ops::channels(*impl_); }
   /// The patterns subscribed to.
-  const std::set<std::string>& patterns() const noexcept { return impl_->patterns(); }
+  const std::set<std::string>& patterns() const noexcept { return ops::patterns(*impl_); }
   /// True while a connection is up on which every channel and pattern
   /// recorded when it connected was confirmed.
-  bool subscribed() const noexcept { return impl_->subscribed(); }
+  bool subscribed() const noexcept { return ops::subscribed(*impl_); }
   /// The node subscribed on, while `subscribed()`.
-  std::optional<address> node() const { return impl_->node(); }
+  std::optional<address> node() const { return ops::node(*impl_); }
   /// Counters, including the deaf times of reconnections.
-  const subscriber_stats& stats() const noexcept { return impl_->stats(); }
+  const subscriber_stats& stats() const noexcept { return ops::stats(*impl_); }
 
  private:
   template <class Range>
@@ -183,9 +207,17 @@ class basic_subscriber {
   std::shared_ptr<impl_type> impl_;
 };
 
-/// The subscriber over plain TCP.
+/// The subscriber: TCP, TLS or UNIX sockets as the config says.
 using subscriber = basic_subscriber<>;
 
+#if !defined(REDIS_HA_HEADER_ONLY)
+extern template struct detail::subscriber_ops<any_stream>;
+#endif
+
 }  // namespace redis_ha
+
+#if defined(REDIS_HA_HEADER_ONLY)
+#include <redis_ha/impl/subscriber.ipp>
+#endif
 
 #endif  // REDIS_HA_SUBSCRIBER_HPP

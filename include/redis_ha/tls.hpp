@@ -2,9 +2,13 @@
 #define REDIS_HA_TLS_HPP
 
 /// @file
-/// TLS for redis-ha: `tls_connection`, `tls_client`, `tls_sentinel` over
-/// `asio::ssl::stream<asio::ip::tcp::socket>`, and `tls_connection_factory`,
-/// which gives data nodes and sentinels their own `asio::ssl::context`.
+/// TLS for redis-ha with a stream type of its own: `tls_connection`,
+/// `tls_client`, `tls_sentinel` over `asio::ssl::stream<asio::ip::tcp::socket>`,
+/// and `tls_connection_factory`, which gives data nodes and sentinels their
+/// own `asio::ssl::context`. Including it also compiles in the OpenSSL part
+/// of the default stream, so `redis_ha::client` with
+/// `connection_config::tls.enabled` works (the simpler way: see
+/// `tls_config.hpp`; one client type for TCP, TLS and UNIX sockets).
 ///
 /// Needs OpenSSL: link `redis_ha::tls` (CMake) or `-lssl -lcrypto`.
 ///
@@ -36,6 +40,9 @@
 #include <redis_ha/connection_config.hpp>
 #include <redis_ha/connection_factory.hpp>
 #include <redis_ha/detail/connection_impl.hpp>
+#include <redis_ha/impl/client.ipp>
+#include <redis_ha/impl/subscriber.ipp>
+#include <redis_ha/impl/tls_layer.ipp>
 #include <redis_ha/sentinel.hpp>
 
 #include <asio/ip/address.hpp>

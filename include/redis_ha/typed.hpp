@@ -37,6 +37,7 @@
 /// `char` is refused at compile time (use `std::string`). Targets must be
 /// default-constructible (a default value is returned on a mismatch).
 
+#include <redis_ha/detail/sync_typed.hpp>
 #include <redis_ha/reply_converter.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/reply.hpp>
@@ -145,6 +146,25 @@ std::tuple<T0, Ts...> as(const response& resp) {
 template <class T0, class... Ts, class... Rest>
 std::enable_if_t<(holds_view_v<T0> || ... || holds_view_v<Ts>), std::tuple<T0, Ts...>> as(const response&& resp,
                                                                                           Rest&...) = delete;
+
+namespace detail {
+
+/// The conversions behind `sync_client::exec<Ts...>` and `command<T>`.
+template <class... Ts>
+struct sync_typed<std::tuple<Ts...>> {
+  /// True when a target type would view into a reply that is gone.
+  static constexpr bool has_view = (holds_view_v<Ts> || ...);
+  /// A whole response, one type per reply; throws on a mismatch.
+  static std::tuple<Ts...> convert(const response& resp) { return as<Ts...>(resp); }
+  /// A whole response; errors through `ec`.
+  static std::tuple<Ts...> convert(const response& resp, std::error_code& ec) { return as<Ts...>(resp, ec); }
+  /// One reply (a one-type tuple); throws on a mismatch.
+  static auto convert_one(const reply& r) { return as<Ts...>(r); }
+  /// One reply; errors through `ec`.
+  static auto convert_one(const reply& r, std::error_code& ec) { return as<Ts...>(r, ec); }
+};
+
+}  // namespace detail
 
 }  // namespace redis_ha
 

@@ -101,6 +101,8 @@ int throughput(const std::map<std::string, std::string>& args) {
       {"pipe100_ops_s", "redis_ha, requests of 100 SETs", [&] { return bench::run_redis_ha(opt, 1, 100); }, {}},
       {"conc50_ops_s", "redis_ha, 50 concurrent requesters (auto-pipelining)",
        [&] { return bench::run_redis_ha(opt, 50, 1); }, {}},
+      {"sync50_ops_s", "one sync_client shared by 50 threads, awaited SETs",
+       [&] { return bench::run_sync_shared(opt, 50); }, {}},
   };
   if (args.count("only")) {  // e.g. --only conc50_ops_s, for profiling one case
     cases.erase(std::remove_if(cases.begin(), cases.end(), [&](auto& c) { return c.key != args.at("only"); }),
@@ -123,15 +125,17 @@ int throughput(const std::map<std::string, std::string>& args) {
   const double seq_ratio = ratio("seq_ops_s", "hiredis_seq_ops_s");
   const double pipe_ratio = ratio("pipe100_ops_s", "hiredis_pipe100_ops_s");
   const double conc_ratio = ratio("conc50_ops_s", "hiredis_pipe100_ops_s");
+  const double sync50_ratio = ratio("sync50_ops_s", "hiredis_pipe100_ops_s");
   fmt::print("ratios: seq/hiredis_seq {:.3f} (target >= 0.95), pipe100/hiredis_pipe100 {:.3f} (>= 1.0), "
-             "conc50/hiredis_pipe100 {:.3f} (>= 0.8)\n",
-             seq_ratio, pipe_ratio, conc_ratio);
+             "conc50/hiredis_pipe100 {:.3f} (>= 0.8), sync50/hiredis_pipe100 {:.3f}\n",
+             seq_ratio, pipe_ratio, conc_ratio, sync50_ratio);
   fmt::print(
       "{{\"seq_ops_s\": {:.0f}, \"hiredis_seq_ops_s\": {:.0f}, \"conc50_ops_s\": {:.0f}, \"pipe100_ops_s\": {:.0f}, "
-      "\"hiredis_pipe100_ops_s\": {:.0f}, \"seq_ratio\": {:.3f}, \"pipe100_ratio\": {:.3f}, \"conc50_ratio\": {:.3f}, "
-      "\"seconds\": {}, \"rounds\": {}}}\n",
+      "\"hiredis_pipe100_ops_s\": {:.0f}, \"sync50_ops_s\": {:.0f}, \"seq_ratio\": {:.3f}, \"pipe100_ratio\": {:.3f}, "
+      "\"conc50_ratio\": {:.3f}, \"sync50_ratio\": {:.3f}, \"seconds\": {}, \"rounds\": {}}}\n",
       med["seq_ops_s"], med["hiredis_seq_ops_s"], med["conc50_ops_s"], med["pipe100_ops_s"],
-      med["hiredis_pipe100_ops_s"], seq_ratio, pipe_ratio, conc_ratio, opt.seconds, opt.rounds);
+      med["hiredis_pipe100_ops_s"], med["sync50_ops_s"], seq_ratio, pipe_ratio, conc_ratio, sync50_ratio, opt.seconds,
+      opt.rounds);
   return 0;
 }
 

@@ -7,16 +7,19 @@
 #include <redis_ha/client.hpp>
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/connection.hpp>
+#include <redis_ha/sync_client.hpp>
 
 #include <asio/io_context.hpp>
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace bench {
@@ -135,6 +138,45 @@ inline double run_ha_client_seq(redis_ha::client_config cfg, double seconds) {
   if (st.failure) throw std::runtime_error("redis_ha::client: " + st.failure.message());
   if (!st.done) throw std::runtime_error("redis_ha::client: the I/O loop ran out of work");
   return static_cast<double>(st.requests) / elapsed;
+}
+
+/// SET through one sync_client shared by `threads` threads, each doing one
+/// awaited SET at a time (the blocking API's auto-pipelining), for `seconds`
+/// from the moment the client is ready. Returns SETs per second.
+inline double run_sync_shared(const throughput_options& opt, int threads) {
+  redis_ha::client_config cfg;
+  cfg.addresses = {{"127.0.0.1", opt.port}};
+  cfg.direct_probe_interval = std::chrono::milliseconds(0);
+  cfg.connection.health_check_interval = std::chrono::milliseconds(0);
+  redis_ha::sync_client redis{cfg};
+  redis.wait_ready();
+  const auto deadline =
+      bench_clock::now() + std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(opt.seconds));
+  std::atomic<std::uint64_t> total{0};
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> pool;
+  const auto t0 = bench_clock::now();
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      redis_ha::request req;
+      req.push("SET", "bench:key", value16());
+      std::uint64_t n = 0;
+      std::error_code ec;
+      do {
+        redis.exec(req, ec);
+        if (ec) {
+          failed = true;
+          break;
+        }
+        ++n;
+      } while ((n & 15) != 0 || bench_clock::now() < deadline);
+      total += n;
+    });
+  }
+  for (auto& th : pool) th.join();
+  const double elapsed = std::chrono::duration<double>(bench_clock::now() - t0).count();
+  if (failed) throw std::runtime_error("sync_client: a SET failed");
+  return static_cast<double>(total.load()) / elapsed;
 }
 
 /// The same SETs through raw hiredis, synchronously: `batch` commands

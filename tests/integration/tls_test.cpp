@@ -7,6 +7,8 @@
 // check with CLIENT LIST that the client's connections arrive on the TLS port. In the TLS
 // topology, replication and every sentinel link (to data nodes and to other sentinels) are
 // TLS as well (`tls-replication yes`, monitoring by TLS port).
+#include <redis_ha/client.hpp>
+#include <redis_ha/sync_client.hpp>
 #include <redis_ha/tls.hpp>
 
 #include <asio/executor_work_guard.hpp>
@@ -222,6 +224,112 @@ TEST_CASE("TLS: a TLS client against a plaintext port fails and never speaks pla
   WARN("TLS client on a plaintext port: " << ec.message() << " after " << took.count() << " ms");
 }
 
+// --- TLS as a setting of the one client type (connection_config::tls) -------------------
+
+namespace {
+
+redis_ha::tls_config tls_files(bool trust_ca = true, bool with_client_cert = false) {
+  const auto& certs = tls_certificates::shared();
+  redis_ha::tls_config tls;
+  tls.enabled = true;
+  tls.ca_file = trust_ca ? certs.ca_cert().string() : certs.client().cert.string();  // not the CA: verify fails
+  if (with_client_cert) {
+    tls.cert_file = certs.client().cert.string();
+    tls.key_file = certs.client().key.string();
+  }
+  return tls;
+}
+
+}  // namespace
+
+TEST_CASE("redis_ha::client and connection over TLS from tls_config: the same types as plain TCP", "[tls][any_stream]") {
+  const auto& certs = tls_certificates::shared();
+  tls_server server{certs, tls_node_options{.auth_clients = tls_client_auth::yes}};
+  io_thread io;
+
+  SECTION("connection: SNI for a host name, none for an IP, verified, client certificate presented") {
+    for (const std::string host : {"localhost", "127.0.0.1"}) {
+      INFO("host " << host);
+      redis_ha::connection_config cfg;
+      cfg.client_name = "any-tls-" + host;
+      cfg.tls = tls_files(true, true);
+      auto conn = io.call([&] { return std::make_unique<redis_ha::connection>(io.executor(), cfg); });
+      redis_ha::address addr{host, server.tls_port()};
+      auto [connect_ec] = io.await<>([&](auto h) { conn->async_connect(addr, std::move(h)); });
+      INFO("connect: " << connect_ec.message());
+      REQUIRE_FALSE(connect_ec);
+      auto [ec, resp] = io.await<redis_ha::response>(
+          [&](auto h) { conn->async_exec(redis_ha::request{}.push("SET", "any:" + host, host).push("GET", "any:" + host), std::move(h)); });
+      REQUIRE_FALSE(ec);
+      CHECK(resp.at(1).as_string() == host);
+      const auto [is_tls, sni, verify_result] = io.call([&] {
+        auto* ssl = static_cast<SSL*>(conn->stream().tls_native_handle());
+        const char* name = ssl ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : nullptr;
+        return std::tuple{conn->stream().is_tls(), std::string(name ? name : "<none>"),
+                          ssl ? SSL_get_verify_result(ssl) : -1L};
+      });
+      CHECK(is_tls);
+      CHECK(sni == (host == "localhost" ? "localhost" : "<none>"));
+      CHECK(verify_result == X509_V_OK);
+      CHECK(client_ports(server.node(), cfg.client_name) == std::vector<std::uint16_t>{server.tls_port()});
+      io.call([&] { conn.reset(); });
+    }
+  }
+
+  SECTION("client: wait_ready and writes; without the CA the certificate is refused, never plaintext") {
+    redis_ha::client_config cfg;
+    cfg.addresses = {{"localhost", server.tls_port()}};
+    cfg.connection.client_name = "any-tls-client";
+    cfg.connection.tls = tls_files(true, true);
+    auto client = io.call([&] { return std::make_unique<redis_ha::client>(io.executor(), cfg); });
+    auto [ready_ec] = io.await<>([&](auto h) { client->async_wait_ready(std::move(h)); });
+    REQUIRE_FALSE(ready_ec);
+    auto [ec, resp] = io.await<redis_ha::response>(
+        [&](auto h) { client->async_exec(redis_ha::request{}.push("INCR", "any:n"), std::move(h)); });
+    REQUIRE_FALSE(ec);
+    CHECK(resp.at(0).is_integer());
+    CHECK(client_ports(server.node(), "any-tls-client") == std::vector<std::uint16_t>{server.tls_port()});
+    io.call([&] { client.reset(); });
+
+    cfg.connection.tls = tls_files(false, true);
+    cfg.failover_budget = 600ms;
+    client = io.call([&] { return std::make_unique<redis_ha::client>(io.executor(), cfg); });
+    auto [refused] = io.await<>([&](auto h) { client->async_wait_ready(std::move(h)); });
+    const auto detail = io.call([&] { return client->last_error_detail(); });
+    INFO("wait_ready: " << refused.message() << "; " << detail);
+    CHECK(refused == error::master_unavailable);
+    CHECK_THAT(detail, Contains("certificate verify failed"));
+    io.call([&] { client.reset(); });
+  }
+
+  SECTION("a missing CA file is a clear error at connect") {
+    redis_ha::connection_config cfg;
+    cfg.tls = tls_files();
+    cfg.tls.ca_file = (certs.dir() / "no-such-ca.crt").string();
+    auto conn = io.call([&] { return std::make_unique<redis_ha::connection>(io.executor(), cfg); });
+    redis_ha::address addr{"localhost", server.tls_port()};
+    auto [connect_ec] = io.await<>([&](auto h) { conn->async_connect(addr, std::move(h)); });
+    INFO("connect: " << connect_ec.message());
+    CHECK(connect_ec);
+    CHECK_FALSE(io.call([&] { return conn->is_open(); }));
+    io.call([&] { conn.reset(); });
+  }
+}
+
+TEST_CASE("sync_client over TLS (tls_config with a client certificate)", "[tls][sync]") {
+  const auto& certs = tls_certificates::shared();
+  tls_server server{certs, tls_node_options{.auth_clients = tls_client_auth::yes}};
+  redis_ha::client_config cfg;
+  cfg.addresses = {{"127.0.0.1", server.tls_port()}};
+  cfg.connection.client_name = "sync-tls";
+  cfg.connection.tls = tls_files(true, true);
+  cfg.connection.tls.server_name = "localhost";  // SNI and name check by name, connecting by IP
+  redis_ha::sync_client redis{cfg};
+  redis.set("sync:tls", "v");
+  CHECK(redis.get("sync:tls") == std::optional<std::string>("v"));
+  CHECK(client_ports(server.node(), "sync-tls") == std::vector<std::uint16_t>{server.tls_port()});
+}
+
 namespace {
 
 // Writes SET tls:<i> <i> every 5 ms through a tls_client on the io_thread, one at a time,
@@ -332,6 +440,30 @@ TEST_CASE("tls_client through a TLS Sentinel topology: separate contexts and fai
   auto with_ca = client_context(true);
   auto sentinel_ctx = client_context(true);
   auto without_ca = client_context(false);
+
+  {  // The default client type: sentinel_config::tls and connection_config::tls, separately.
+    auto cfg = sentinel_config(topo);
+    cfg.connection.client_name = "any-tls-ha";
+    cfg.connection.tls = tls_files();
+    cfg.sentinel.tls = tls_files();
+    auto client = io.call([&] { return std::make_unique<redis_ha::client>(io.executor(), cfg); });
+    auto [ready_ec] = io.await<>([&](auto h) { client->async_wait_ready(std::move(h)); });
+    INFO("wait_ready: " << ready_ec.message() << "; " << io.call([&] { return client->last_error_detail(); }));
+    REQUIRE_FALSE(ready_ec);
+    CHECK(io.call([&] { return client->master(); })->port == master_port);
+    CHECK(client_ports(topo.data_node_by_tls_port(master_port).node(), "any-tls-ha") ==
+          std::vector<std::uint16_t>{master_port});
+    io.call([&] { client.reset(); });
+
+    // Sentinels without the CA: no sentinel is reachable, whatever the data nodes' settings.
+    cfg.sentinel.tls = tls_files(false);
+    cfg.failover_budget = 800ms;
+    client = io.call([&] { return std::make_unique<redis_ha::client>(io.executor(), cfg); });
+    auto [refused] = io.await<>([&](auto h) { client->async_wait_ready(std::move(h)); });
+    CHECK(refused == error::no_sentinel_reachable);
+    CHECK_THAT(io.call([&] { return client->last_error_detail(); }), Contains("certificate verify failed"));
+    io.call([&] { client.reset(); });
+  }
 
   {  // Separate contexts: a data context without the CA fails verification, sentinels still resolve.
     auto factory = redis_ha::tls_connection_factory(without_ca, sentinel_ctx);

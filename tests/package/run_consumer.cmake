@@ -2,7 +2,7 @@
 # tests/package/newcomer.cpp (the program written from the docs) one way and
 # runs them against a real redis-server (through redis_ha_with_server).
 #
-#   cmake -DMODE=find_package|add_subdirectory|vendored
+#   cmake -DMODE=find_package|add_subdirectory|vendored|vendored_src
 #         -DSOURCE_DIR=<redis-ha source tree> -DPACKAGE_DIR=<tests/package>
 #         -DWORK_DIR=<scratch dir, wiped first> -DWITH_SERVER=<redis_ha_with_server>
 #         [-DMAIN_BINARY_DIR=<redis-ha build tree>]  (find_package: what to install)
@@ -78,6 +78,7 @@ if(MODE STREQUAL "find_package")
       share/cmake/redis_ha/redis_haConfigVersion.cmake
       share/cmake/redis_ha/redis_haTargets.cmake
       share/cmake/redis_ha/redis_haDependencies.cmake
+      share/cmake/redis_ha/redis_haCompiledTargets.cmake
       share/cmake/redis_ha/FindAsio.cmake
       share/cmake/redis_ha/Findhiredis.cmake)
     if(NOT EXISTS "${prefix}/${f}")
@@ -100,9 +101,11 @@ if(MODE STREQUAL "find_package")
   run_step("build the consumer" COMMAND "${CMAKE_COMMAND}" --build "${build}" ${config_args})
   set(app "${build}/app")
   set(newcomer "${build}/newcomer")
+  set(app_compiled "${build}/app_compiled")
   if(CONFIG AND NOT EXISTS "${app}" AND EXISTS "${build}/${CONFIG}/app")
     set(app "${build}/${CONFIG}/app")
     set(newcomer "${build}/${CONFIG}/newcomer")
+    set(app_compiled "${build}/${CONFIG}/app_compiled")
   endif()
 
 elseif(MODE STREQUAL "add_subdirectory")
@@ -119,9 +122,11 @@ elseif(MODE STREQUAL "add_subdirectory")
   endforeach()
   set(app "${build}/app")
   set(newcomer "${build}/newcomer")
+  set(app_compiled "${build}/app_compiled")
   if(CONFIG AND NOT EXISTS "${app}" AND EXISTS "${build}/${CONFIG}/app")
     set(app "${build}/${CONFIG}/app")
     set(newcomer "${build}/${CONFIG}/newcomer")
+    set(app_compiled "${build}/${CONFIG}/app_compiled")
   endif()
 
 elseif(MODE STREQUAL "vendored")
@@ -143,11 +148,31 @@ elseif(MODE STREQUAL "vendored")
                    "${PACKAGE_DIR}/newcomer.cpp" -o "${newcomer}"
                    -lhiredis -lfmt -pthread)
 
+elseif(MODE STREQUAL "vendored_src")
+  # Vendored, separate compilation: every file with -DREDIS_HA_SEPARATE_COMPILATION,
+  # one of them including <redis_ha/src.hpp> (docs/consuming.md).
+  if(NOT CXX_COMPILER)
+    set(CXX_COMPILER g++)
+  endif()
+  file(WRITE "${WORK_DIR}/redis_ha_src.cpp" "#include <redis_ha/src.hpp>\n")
+  set(flags -std=c++17 -O1 -I "${SOURCE_DIR}/include" -DREDIS_HA_SEPARATE_COMPILATION)
+  run_step("compile src.hpp once" COMMAND "${CXX_COMPILER}" ${flags} -c "${WORK_DIR}/redis_ha_src.cpp"
+                                          -o "${WORK_DIR}/redis_ha_src.o")
+  foreach(prog IN ITEMS app newcomer)
+    run_step("compile ${prog}.cpp in separate mode"
+             COMMAND "${CXX_COMPILER}" ${flags} "-DREDIS_HA_PACKAGE_WAY=\"vendored, src.hpp\""
+                     -c "${PACKAGE_DIR}/${prog}.cpp" -o "${WORK_DIR}/${prog}.o")
+    run_step("link ${prog}" COMMAND "${CXX_COMPILER}" "${WORK_DIR}/${prog}.o" "${WORK_DIR}/redis_ha_src.o"
+                                    -o "${WORK_DIR}/${prog}" -lhiredis -lfmt -pthread)
+  endforeach()
+  set(app "${WORK_DIR}/app")
+  set(newcomer "${WORK_DIR}/newcomer")
+
 else()
   message(FATAL_ERROR "run_consumer.cmake: unknown MODE '${MODE}' (find_package, add_subdirectory or vendored)")
 endif()
 
-foreach(program IN ITEMS "${app}" "${newcomer}")
+foreach(program IN ITEMS "${app}" "${newcomer}" ${app_compiled})
   if(NOT EXISTS "${program}")
     message(FATAL_ERROR "[${MODE}] a consumer program was not built: ${program} is missing")
   endif()
@@ -158,4 +183,9 @@ run_step("run the consumer against a fresh redis-server"
 run_step("run the program written from the docs against a fresh redis-server"
          SHOW_OUTPUT TIMEOUT 120
          COMMAND "${WITH_SERVER}" -- "${newcomer}")
+if(app_compiled)
+  run_step("run the consumer linked to redis_ha::redis_ha_compiled against a fresh redis-server"
+           SHOW_OUTPUT TIMEOUT 120
+           COMMAND "${WITH_SERVER}" -- "${app_compiled}")
+endif()
 message(STATUS "[${MODE}] OK")

@@ -43,6 +43,9 @@ struct server_options {
   std::vector<std::string> extra_config{};
   /// Host of the `replicaof` line (a host name such as "localhost" works too).
   std::string replicaof_host = "127.0.0.1";
+  /// Also listen on a UNIX-domain socket (`unixsocket`, in the node's temp dir,
+  /// mode 700): see redis_node::unix_socket().
+  bool unix_socket = false;
 };
 
 /// Options of a sentinel (redis-sentinel) monitoring one master.
@@ -78,6 +81,11 @@ public:
       lines.push_back("masterauth " + quote(options.requirepass));
     }
     if (options.replicaof) lines.push_back(fmt::format("replicaof {} {}", options.replicaof_host, *options.replicaof));
+    if (options.unix_socket) {
+      unix_socket_ = (dir() / "redis.sock").string();
+      lines.push_back("unixsocket " + quote(unix_socket_));
+      lines.push_back("unixsocketperm 700");
+    }
     lines.insert(lines.end(), options.extra_config.begin(), options.extra_config.end());
     first_start(std::move(lines));
   }
@@ -109,6 +117,8 @@ public:
   bool is_sentinel() const noexcept { return sentinel_; }
   /// The `requirepass` of a data node (empty if none).
   const std::string& password() const noexcept { return password_; }
+  /// The UNIX socket path (`server_options::unix_socket`; empty otherwise).
+  const std::string& unix_socket() const noexcept { return unix_socket_; }
   /// The node's temporary directory (config file, log files).
   const std::filesystem::path& dir() const noexcept { return dir_.path(); }
   /// The config file (rewritten by Sentinel at runtime).
@@ -255,6 +265,7 @@ private:
 
   child_process process_;  // first: a move-assignment kills the old process before removing its dir
   temp_dir dir_;
+  std::string unix_socket_;
   std::uint16_t port_;
   bool sentinel_;
   std::string password_;

@@ -14,6 +14,7 @@
 #include <redis_ha/connection.hpp>
 #include <redis_ha/connection_factory.hpp>
 #include <redis_ha/detail/completion.hpp>
+#include <redis_ha/detail/log_format.hpp>
 #include <redis_ha/detail/master_driver.hpp>
 #include <redis_ha/detail/replica_pool.hpp>
 #include <redis_ha/detail/retry_policy.hpp>

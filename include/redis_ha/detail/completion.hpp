@@ -93,9 +93,13 @@ class any_completion {
   any_completion() = default;
 
   /// Stores `handler`, to run on its associated executor (default `io_ex`).
-  template <class Handler, class IoExecutor>
+  template <class Handler, class IoExecutor,
+            std::enable_if_t<!std::is_same_v<std::decay_t<Handler>, any_completion>, int> = 0>
   any_completion(Handler&& handler, const IoExecutor& io_ex)
       : impl_(std::make_unique<impl<std::decay_t<Handler>, IoExecutor>>(std::forward<Handler>(handler), io_ex)) {}
+  /// Takes over an already type-erased completion (no second wrapper).
+  template <class IoExecutor>
+  any_completion(any_completion&& other, const IoExecutor&) noexcept : impl_(std::move(other.impl_)) {}
 
   /// True while a handler is stored.
   explicit operator bool() const noexcept { return static_cast<bool>(impl_); }

@@ -11,25 +11,23 @@
 #include <redis_ha/connection_config.hpp>
 #include <redis_ha/connection_stats.hpp>
 #include <redis_ha/detail/completion.hpp>
+#include <redis_ha/detail/exec_op.hpp>
 #include <redis_ha/detail/exec_queue.hpp>
 #include <redis_ha/detail/handshake.hpp>
+#include <redis_ha/detail/log_format.hpp>
 #include <redis_ha/detail/resp_reader.hpp>
+#include <redis_ha/detail/stream_connect.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
 
-#include <asio/associated_allocator.hpp>
 #include <asio/bind_cancellation_slot.hpp>
-#include <asio/recycling_allocator.hpp>
 #include <asio/cancellation_type.hpp>
-#include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/ssl/stream_base.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -81,23 +79,16 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     connect_handler_ = std::move(h);
     remote_ = std::move(addr);
     state_ = state::connecting;
-    phase_ = error::resolve_timeout;
     connect_timer_.expires_after(cfg_.connect_timeout);
     connect_timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
-      if (!ec && self->state_ == state::connecting) self->close(self->phase_);
+      if (!ec && self->state_ == state::connecting) self->close(self->progress_.phase);
     });
-    std::error_code ec;
-    auto ip = asio::ip::make_address(remote_.host, ec);
-    if (!ec) {
-      std::array<asio::ip::tcp::endpoint, 1> eps{asio::ip::tcp::endpoint(ip, remote_.port)};
-      return on_resolved(eps);
-    }
-    resolver_.async_resolve(remote_.host, std::to_string(remote_.port),
-                            [self = this->shared_from_this()](std::error_code ec, auto results) {
-                              if (self->state_ != state::connecting) return;
-                              if (ec) return self->close(ec);
-                              self->on_resolved(results);
-                            });
+    stream_connector<Stream>::async_connect(stream_, resolver_, remote_, cfg_, progress_,
+                                            [self = this->shared_from_this()](std::error_code ec) {
+                                              if (self->state_ != state::connecting) return;
+                                              if (ec) return self->close(ec);
+                                              self->start_handshake();
+                                            });
   }
 
   template <class Handler>
@@ -106,7 +97,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
       any_completion<std::error_code, response> h(std::forward<Handler>(handler), ex_);
       return h.post(req.empty() ? error::empty_request : error::not_connected, response{});
     }
-    using op_type = exec_op<std::decay_t<Handler>>;
+    using op_type = exec_op<std::decay_t<Handler>, executor_type>;
     auto slot = asio::get_associated_cancellation_slot(handler);
     exec_queue::entry_ptr entry = op_type::create(std::forward<Handler>(handler), ex_, stats_, defer_completions_);
     exec_entry* raw = entry.get();
@@ -150,6 +141,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     state_ = state::closed;
     close_reason_ = reason;
     std::error_code ignored;
+    progress_.cancelled = true;
     stream_.lowest_layer().close(ignored);
     resolver_.cancel();
     connect_timer_.cancel();
@@ -179,56 +171,6 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
 
  private:
   enum class state { idle, connecting, open, closed };
-
-  // A pending async_exec: the queue entry carries the handler. Allocated
-  // with the handler's associated allocator (Asio's recycling allocator by
-  // default), as Asio allocates its own operations.
-  template <class Handler>
-  class exec_op final : public exec_entry {
-    using allocator_type = typename std::allocator_traits<
-        asio::associated_allocator_t<Handler, asio::recycling_allocator<void>>>::template rebind_alloc<exec_op>;
-
-   public:
-    exec_op(Handler&& h, const executor_type& ex, connection_stats& stats, const bool& defer,
-            const allocator_type& alloc)
-        : handler_(std::move(h), ex), stats_(stats), defer_(defer), alloc_(alloc) {}
-
-    static exec_queue::entry_ptr create(Handler&& h, const executor_type& ex, connection_stats& stats,
-                                        const bool& defer) {
-      allocator_type alloc(asio::get_associated_allocator(h, asio::recycling_allocator<void>()));
-      exec_op* p = std::allocator_traits<allocator_type>::allocate(alloc, 1);
-      try {
-        ::new (static_cast<void*>(p)) exec_op(std::move(h), ex, stats, defer, alloc);
-      } catch (...) {
-        std::allocator_traits<allocator_type>::deallocate(alloc, p, 1);
-        throw;
-      }
-      return exec_queue::entry_ptr(p);
-    }
-
-    void destroy() noexcept override {
-      allocator_type alloc(alloc_);
-      this->~exec_op();
-      std::allocator_traits<allocator_type>::deallocate(alloc, this, 1);
-    }
-
-    bool has_slot = false;
-    void post_error(std::error_code ec) { handler_.post(ec, response{}); }
-
-   private:
-    void on_complete(std::error_code ec, response replies) override {
-      if (ec == error::request_timeout) ++stats_.timeouts;
-      if (has_slot) handler_.cancellation_slot().clear();
-      if (defer_)
-        handler_.post(ec, std::move(replies));
-      else
-        handler_.dispatch(ec, std::move(replies));
-    }
-    stored_handler<Handler, executor_type> handler_;
-    connection_stats& stats_;
-    const bool& defer_;  // the owner's defer_completions_
-    allocator_type alloc_;
-  };
 
   // Internal requests (handshake, health-check PING) call back into us.
   class internal_op final : public exec_entry {
@@ -263,51 +205,8 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     }
   };
 
-  template <class Endpoints>
-  void on_resolved(const Endpoints& endpoints) {
-    phase_ = error::connect_timeout;
-    endpoints_.clear();
-    for (const auto& e : endpoints) endpoints_.push_back(e);
-    connect_next(0, asio::error::host_not_found);
-  }
-
-  // Each endpoint in turn. Not asio::async_connect over the range: when the
-  // socket cannot even be opened (EMFILE: no file descriptor left) it reports
-  // operation_aborted; here the open's own error is the reason.
-  void connect_next(std::size_t i, std::error_code last) {
-    if (i >= endpoints_.size()) return close(last);
-    auto& sock = stream_.lowest_layer();
-    std::error_code ec;
-    sock.close(ec);
-    sock.open(endpoints_[i].protocol(), ec);
-    if (ec) return connect_next(i + 1, ec);
-    sock.async_connect(endpoints_[i], [self = this->shared_from_this(), i](std::error_code ec) {
-      if (self->state_ != state::connecting) return;
-      if (ec) return self->connect_next(i + 1, ec);
-      self->on_tcp_connected();
-    });
-  }
-
-  void on_tcp_connected() {
-    std::error_code ignored;
-    stream_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
-    stream_.lowest_layer().set_option(asio::socket_base::keep_alive(true), ignored);
-    phase_ = error::handshake_timeout;
-    if constexpr (has_tls_handshake<Stream>::value) {
-      phase_ = error::tls_handshake_timeout;
-      if (auto ec = tls_setup<Stream>::prepare(stream_, remote_.host)) return close(ec);
-      stream_.async_handshake(asio::ssl::stream_base::client, [self = this->shared_from_this()](std::error_code ec) {
-        if (self->state_ != state::connecting) return;
-        if (ec) return self->close(ec);
-        self->start_handshake();
-      });
-    } else {
-      start_handshake();
-    }
-  }
-
   void start_handshake() {
-    phase_ = error::handshake_timeout;
+    progress_.phase = error::handshake_timeout;
     last_read_ = clock::now();
     do_read();
     handshake_ = make_handshake(cfg_);
@@ -463,7 +362,6 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
   connection_config cfg_;
   Stream stream_;
   asio::ip::tcp::resolver resolver_;
-  std::vector<asio::ip::tcp::endpoint> endpoints_;  // of the connect in progress
   asio::steady_timer connect_timer_;
   asio::steady_timer deadline_timer_;
   asio::steady_timer health_timer_;
@@ -471,7 +369,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
   resp_reader reader_;
 
   state state_ = state::idle;
-  error phase_ = error::resolve_timeout;  // the timeout to report if the connect timer fires
+  connect_progress progress_;  // the timeout to report if the connect timer fires
   address remote_;
   handshake_plan handshake_;
   any_completion<std::error_code> connect_handler_;

@@ -12,6 +12,7 @@
 #include <redis_ha/connection.hpp>
 #include <redis_ha/connection_config.hpp>
 #include <redis_ha/connection_factory.hpp>
+#include <redis_ha/detail/log_format.hpp>
 #include <redis_ha/detail/role.hpp>
 #include <redis_ha/logger.hpp>
 #include <redis_ha/request.hpp>

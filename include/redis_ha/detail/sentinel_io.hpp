@@ -11,6 +11,7 @@
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/connection.hpp>
 #include <redis_ha/connection_factory.hpp>
+#include <redis_ha/detail/log_format.hpp>
 #include <redis_ha/detail/sentinel_parse.hpp>
 #include <redis_ha/detail/sentinel_set.hpp>
 #include <redis_ha/error.hpp>
@@ -37,6 +38,7 @@ inline connection_config sentinel_query_config(const sentinel_config& cfg, const
   c.request_timeout = cfg.timeout;
   c.health_check_interval = std::chrono::milliseconds(0);
   c.client_name = "redis_ha-sentinel-query";
+  c.tls = cfg.tls;
   c.logger = log;
   c.logger.min_level = std::max(c.logger.min_level, log_level::error);
   return c;

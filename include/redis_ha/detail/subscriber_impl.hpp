@@ -11,6 +11,7 @@
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/connection.hpp>
 #include <redis_ha/connection_factory.hpp>
+#include <redis_ha/detail/log_format.hpp>
 #include <redis_ha/detail/master_driver.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/logger.hpp>

@@ -1,0 +1,110 @@
+#ifndef REDIS_HA_IMPL_SYNC_CLIENT_IPP
+#define REDIS_HA_IMPL_SYNC_CLIENT_IPP
+
+/// @file
+/// The implementation of `sync_client`: inline in header-only mode
+/// (included by sync_client.hpp), compiled once by src.hpp otherwise.
+
+#include <redis_ha/client.hpp>
+#include <redis_ha/sync_client.hpp>
+#include <redis_ha/typed.hpp>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
+#include <future>
+#include <thread>
+
+namespace redis_ha {
+
+struct sync_client::impl {
+  explicit impl(client_config cfg)
+      : work(asio::make_work_guard(ioc)), client(ioc.get_executor(), std::move(cfg)), thread([this] { ioc.run(); }) {}
+  ~impl() {
+    asio::post(ioc, [this] { client.close(); });
+    work.reset();
+    thread.join();
+  }
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  basic_client<> client;
+  std::thread thread;
+};
+
+REDIS_HA_DECL sync_client::sync_client(client_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
+
+REDIS_HA_DECL sync_client::~sync_client() = default;
+
+REDIS_HA_DECL response sync_client::exec(request req, std::error_code& ec) {
+  std::promise<std::pair<std::error_code, response>> done;
+  auto fut = done.get_future();
+  asio::post(impl_->ioc, [this, r = std::move(req), &done]() mutable {
+    impl_->client.async_exec(std::move(r), [&done](std::error_code e, response resp) {
+      done.set_value({e, std::move(resp)});
+    });
+  });
+  auto [e, resp] = fut.get();
+  ec = e;
+  return std::move(resp);
+}
+
+REDIS_HA_DECL response sync_client::exec(request req) {
+  std::error_code ec;
+  auto resp = exec(std::move(req), ec);
+  throw_if(ec);
+  for (const auto& r : resp)
+    if (r.is_error()) throw system_error(make_error_code(error::server_error), std::string(r.error_message()));
+  return resp;
+}
+
+REDIS_HA_DECL void sync_client::set(std::string_view key, std::string_view value,
+                                    std::optional<std::chrono::milliseconds> ttl) {
+  if (ttl)
+    command("SET", key, value, "PX", ttl->count());
+  else
+    command("SET", key, value);
+}
+
+REDIS_HA_DECL std::optional<std::string> sync_client::get(std::string_view key) {
+  return command<std::optional<std::string>>("GET", key);
+}
+
+REDIS_HA_DECL long long sync_client::del(std::string_view key) { return command<long long>("DEL", key); }
+
+REDIS_HA_DECL long long sync_client::incr(std::string_view key) { return command<long long>("INCR", key); }
+
+REDIS_HA_DECL long long sync_client::incrby(std::string_view key, long long by) {
+  return command<long long>("INCRBY", key, by);
+}
+
+REDIS_HA_DECL bool sync_client::expire(std::string_view key, std::chrono::seconds ttl) {
+  return command<bool>("EXPIRE", key, ttl.count());
+}
+
+REDIS_HA_DECL long long sync_client::hset(std::string_view key, std::string_view field, std::string_view value) {
+  return command<long long>("HSET", key, field, value);
+}
+
+REDIS_HA_DECL std::optional<std::string> sync_client::hget(std::string_view key, std::string_view field) {
+  return command<std::optional<std::string>>("HGET", key, field);
+}
+
+REDIS_HA_DECL void sync_client::wait_ready() {
+  std::promise<std::error_code> done;
+  auto fut = done.get_future();
+  asio::post(impl_->ioc,
+             [this, &done] { impl_->client.async_wait_ready([&done](std::error_code e) { done.set_value(e); }); });
+  throw_if(fut.get());
+}
+
+REDIS_HA_DECL client_stats sync_client::stats() {
+  std::promise<client_stats> done;
+  auto fut = done.get_future();
+  asio::post(impl_->ioc, [this, &done] { done.set_value(impl_->client.stats()); });
+  return fut.get();
+}
+
+}  // namespace redis_ha
+
+#endif  // REDIS_HA_IMPL_SYNC_CLIENT_IPP
