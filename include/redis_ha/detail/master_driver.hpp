@@ -223,6 +223,7 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
     connection_config cfg = data_;
     cfg.health_check_interval = std::chrono::milliseconds(0);
     cfg.request_timeout = cfg.connect_timeout;
+    cfg.redirect_capability = false;  // ROLE only
     cfg.client_name = data_.client_name.empty() ? "redis_ha-probe" : data_.client_name;
     auto c = factory_(ex_, cfg, node_kind::data);
     c->async_connect(addr, [weak = weak(), id, c](std::error_code ec) {
