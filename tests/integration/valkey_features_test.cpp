@@ -168,7 +168,7 @@ TEST_CASE("the sentinels are asked with GET-PRIMARY-ADDR-BY-NAME (Valkey) or fal
   CHECK(s.replicas().size() == 2);
 }
 
-TEST_CASE("read_from_zone: reads go to the replica in the zone, to the other one when it is gone (Valkey); "
+TEST_CASE("read_from_zone: reads go to the replica in the zone, to the other one when it is gone (Valkey), "
           "spread over both where no zone is reported (Redis)",
           "[valkey][zone]") {
   const bool zones = testing_valkey();
