@@ -102,6 +102,20 @@ struct client_config {
   /// verified with `ROLE` (a replica whose link to the master is
   /// `connected`). Reads are spread round-robin. Writes always go to the master.
   redis_ha::read_from read_from = redis_ha::read_from::master;
+  /// With `read_from` other than `master`: prefer replicas whose Valkey
+  /// `availability-zone` (read from `INFO server` when the replica is
+  /// verified) equals this; reads go round-robin over those, and to any
+  /// other verified replica only when none of them is up. Empty (the
+  /// default): no preference. Servers that report no zone (Redis, Valkey
+  /// without the setting) never match.
+  std::string read_from_zone;
+  /// Valkey 8: send `CLIENT CAPA redirect` on the master connections, so
+  /// that a demoted master answers `-REDIRECT host:port` naming the new
+  /// primary: the client moves there at once (verified by `ROLE`) and
+  /// resends the request, as for `-READONLY`. Servers without the
+  /// capability (Redis) answer with an error, which is ignored. Never used
+  /// on the replica-read connections, nor in direct mode without `follow_master`.
+  bool use_redirect = true;
   /// When > 0, every request holding a write is followed (in the same
   /// write) by `WAIT <min_replicas_acked> <replication_timeout>`; the
   /// request succeeds only if that many replicas confirm, else it fails

@@ -24,6 +24,13 @@ struct connection_config {
   int database = 0;
   /// Sent as `CLIENT SETNAME` when not empty (visible in `CLIENT LIST`).
   std::string client_name;
+  /// Sends `CLIENT CAPA redirect` last in the handshake (Valkey 8): a
+  /// replica then answers a write (and a read, outside `READONLY` mode)
+  /// with `-REDIRECT host:port`, naming its primary, instead of
+  /// `-READONLY`. A server without the capability (Redis) answers with an
+  /// error, which is ignored: the connection opens as without it. The HA
+  /// client sets this on its master connections (`client_config::use_redirect`).
+  bool redirect_capability = false;
 
   /// Bound on resolving, TCP connect and the handshake, each phase
   /// reporting its own timeout error.

@@ -45,7 +45,10 @@ using replica_info = detail::listed_node;
 /// `sentinel_config::timeout` (connect and query), and takes the first
 /// address given: a dead or black-holed sentinel never stalls discovery.
 /// The sentinel that answered moves to the front of the list. A nil reply
-/// means "this sentinel does not know the name". The same round trip asks
+/// means "this sentinel does not know the name". The address is asked with
+/// Valkey 8's `SENTINEL GET-PRIMARY-ADDR-BY-NAME`; a sentinel that answers
+/// "unknown subcommand" (Redis) is asked `GET-MASTER-ADDR-BY-NAME` on the
+/// same connection, and at once from then on. The same round trip asks
 /// `SENTINEL sentinels <name>` (new sentinels are added, at most
 /// `max_learned_sentinels`) and `SENTINEL replicas <name>` (kept for
 /// `replicas()`).
@@ -133,6 +136,7 @@ class basic_sentinel {
     redis_ha::logger log_;
     connection_factory<Stream> factory_;
     detail::sentinel_set set_;
+    std::shared_ptr<detail::sentinel_dialects> dialects_ = std::make_shared<detail::sentinel_dialects>(log_);
     std::vector<replica_info> replicas_;
     std::string last_error_;
     bool closed_ = false;
@@ -159,7 +163,7 @@ class basic_sentinel {
         return st->handler.post(error::no_sentinel_reachable, address{});
       }
       st->round = std::make_shared<detail::sentinel_round<Stream>>(
-          ex_, factory_, detail::sentinel_query_config(cfg_, log_), cfg_.master_name);
+          ex_, factory_, detail::sentinel_query_config(cfg_, log_), cfg_.master_name, dialects_);
       std::weak_ptr<impl> weak = this->shared_from_this();
       st->round->start(st->asked, [weak, st](std::uint64_t slot, const detail::sentinel_answer& a) {
         if (auto self = weak.lock()) self->on_answer(*st, slot, a);

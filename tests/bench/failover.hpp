@@ -72,7 +72,22 @@ struct failover_options {
   int recover_ms = 15000;    ///< ...bounded by this long after the fault
   int observe_ms = 3000;     ///< keep watching the sentinels this long after the first +switch-master
   bool verbose = false;      ///< print each run's event timeline to stderr (and poll INFO replication of the data nodes)
+  /// Prepended to every key of the JSON line ("valkey_" for `--server valkey`).
+  std::string json_prefix;
 };
+
+/// `json` (a flat object of "key": value pairs) with `prefix` before every key.
+inline std::string prefix_json_keys(const std::string& json, const std::string& prefix) {
+  if (prefix.empty()) return json;
+  std::string out;
+  out.reserve(json.size() + 64 * prefix.size());
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    out += json[i];
+    const bool key_start = json[i] == '"' && i > 0 && (json[i - 1] == '{' || (i > 1 && json[i - 1] == ' ' && json[i - 2] == ','));
+    if (key_start) out += prefix;
+  }
+  return out;
+}
 
 /// Durable modes use this many replica acknowledgements per write (client_config::min_replicas_acked).
 inline constexpr int durable_min_replicas_acked = 1;
@@ -838,7 +853,7 @@ inline int run_failover_bench(const failover_options& opt) {
     return lost_max.count(mode) ? std::to_string(lost_max.at(mode)) : std::string("null");
   };
   auto ops = [](const std::optional<double>& v) { return v ? fmt::format("{:.0f}", *v) : std::string("null"); };
-  fmt::print(
+  const std::string json = fmt::format(
       "{{\"kill_to_switch_ms\": {}, \"kill_switch_to_first_write_ms\": {}, \"kill_first_write_after_fault_ms\": {}, "
       "\"kill_failed_requests\": {}, \"kill_acked_writes_lost\": {}, "
       "\"graceful_to_switch_ms\": {}, \"graceful_switch_to_first_write_ms\": {}, "
@@ -866,6 +881,7 @@ inline int run_failover_bench(const failover_options& opt) {
       m("direct_durable_graceful", &series::lost), m("direct_durable_graceful", &series::failed),
       mx("direct_graceful"), mx("direct_durable_graceful"), m("replica_read", &series::read_gap),
       m("replica_read", &series::failed));
+  fmt::print("{}", prefix_json_keys(json, opt.json_prefix));
   return errors == 0 && (!tput || tput->error.empty()) ? 0 : 1;
 }
 

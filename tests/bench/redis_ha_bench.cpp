@@ -3,7 +3,7 @@
 //
 //   redis_ha_bench throughput --port P [--seconds S] [--rounds R] [--pin CPU]
 //   redis_ha_bench failover [--runs N] [--mode kill|graceful|durable_kill|durable_graceful|direct_kill|direct_graceful|direct_durable_graceful|replica_read|both|direct|all]
-//                           [--observe-ms MS] [--verbose 1] [--no-throughput]
+//                           [--observe-ms MS] [--verbose 1] [--no-throughput] [--server redis|valkey]
 //                           [--throughput-seconds S] [--throughput-rounds R]
 //   redis_ha_bench outage [--seconds S]
 //   redis_ha_bench gateway [--seconds S] [--connections 32] [--threads 2] [--slowloris 500] (see gateway.hpp)
@@ -15,6 +15,7 @@
 //   redis_ha_bench throughput --port 6390 --pin 1
 #include "cluster.hpp"
 #include "failover.hpp"
+#include "support/server_kind.hpp"
 #include "gateway.hpp"
 #include "outage.hpp"
 #include "hostile.hpp"
@@ -55,7 +56,7 @@ int usage() {
              "  Runs SET (16-byte value) on one connection against 127.0.0.1:P and prints a table;\n"
              "  the last line is a JSON object of median ops/s.\n"
              "usage: redis_ha_bench failover [--runs N] [--mode kill|graceful|durable_kill|durable_graceful|direct_kill|direct_graceful|direct_durable_graceful|replica_read|both|direct|all]\n"
-             "                               [--observe-ms MS] [--verbose 1] [--no-throughput]\n"
+             "                               [--observe-ms MS] [--verbose 1] [--no-throughput] [--server redis|valkey]\n"
              "                               [--throughput-seconds S] [--throughput-rounds R]\n"
              "  Per run (N per mode, default 5), starts a fresh 1 master + 2 replicas + 3 sentinels topology on\n"
              "  127.0.0.1, writes through redis_ha::client every 5 ms, SIGKILLs the master (kill) or sends\n"
@@ -66,7 +67,9 @@ int usage() {
              "  graceful; direct = the three direct modes; all (default) = every mode. Unless --no-throughput, first measures one awaited SET\n"
              "  at a time through redis_ha::client on a fresh topology with min_replicas_acked 0 and 1\n"
              "  (seq_ops_s, durable_seq_ops_s; default 3 rounds of 2 s). --verbose 1 prints each run's timeline\n"
-             "  (sentinel and client events, INFO replication of every data node every ~5 ms, lost writes).\n");
+             "  (sentinel and client events, INFO replication of every data node every ~5 ms, lost writes).\n"
+             "  --server valkey runs everything against valkey-server / valkey-sentinel (the same JSON fields,\n"
+             "  each prefixed valkey_); redis (default) against redis-server / redis-sentinel.\n");
   fmt::print(stderr,
              "usage: redis_ha_bench outage [--seconds S]\n"
              "  Master down, no failover possible: counts resolutions and connects at 0, 20 and 200 requests/s\n"
@@ -152,6 +155,16 @@ int failover(const std::map<std::string, std::string>& args) {
   if (args.count("runs")) opt.runs = std::stoi(args.at("runs"));
   if (args.count("observe-ms")) opt.observe_ms = std::stoi(args.at("observe-ms"));
   if (args.count("verbose")) opt.verbose = args.at("verbose") != "0";
+  if (args.count("server")) {
+    const auto& server = args.at("server");
+    if (server != "redis" && server != "valkey") return usage();
+    ::setenv("REDIS_HA_TEST_SERVER", server.c_str(), 1);  // read by the harness at the first node's start
+    if (auto why = redis_ha::test::server_unavailable_reason()) {
+      fmt::print(stderr, "redis_ha_bench: {}\n", *why);
+      return 1;
+    }
+    if (server == "valkey") opt.json_prefix = "valkey_";
+  }
   if (args.count("no-throughput")) opt.throughput = false;
   if (args.count("throughput-seconds")) opt.throughput_seconds = std::stod(args.at("throughput-seconds"));
   if (args.count("throughput-rounds")) opt.throughput_rounds = std::stoi(args.at("throughput-rounds"));

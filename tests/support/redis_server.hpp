@@ -1,7 +1,8 @@
 #pragma once
 /// @file redis_server.hpp
-/// Real redis-server / redis-sentinel processes on free 127.0.0.1 ports, each in its own
-/// temporary directory, stopped on destruction.
+/// Real redis-server / redis-sentinel processes (or valkey-server / valkey-sentinel: see
+/// server_kind.hpp) on free 127.0.0.1 ports, each in its own temporary directory, stopped on
+/// destruction.
 
 #include <algorithm>
 #include <chrono>
@@ -20,15 +21,10 @@
 
 #include "support/free_port.hpp"
 #include "support/process.hpp"
+#include "support/server_kind.hpp"
 #include "support/sync_client.hpp"
 #include "support/temp_dir.hpp"
 
-#ifndef REDIS_HA_TEST_REDIS_SERVER
-#define REDIS_HA_TEST_REDIS_SERVER "/usr/bin/redis-server"
-#endif
-#ifndef REDIS_HA_TEST_REDIS_SENTINEL
-#define REDIS_HA_TEST_REDIS_SENTINEL "/usr/bin/redis-sentinel"
-#endif
 
 namespace redis_ha::test {
 
@@ -175,7 +171,8 @@ public:
 
 private:
   std::string name() const {
-    return fmt::format("{} on 127.0.0.1:{}", sentinel_ ? "redis-sentinel" : "redis-server", port_);
+    return fmt::format("{}-{} on 127.0.0.1:{}", to_string(test_server_family()), sentinel_ ? "sentinel" : "server",
+                       port_);
   }
 
   std::vector<std::string> common_config() const {
@@ -212,7 +209,8 @@ private:
   }
 
   void start() {
-    const std::string binary = sentinel_ ? REDIS_HA_TEST_REDIS_SENTINEL : REDIS_HA_TEST_REDIS_SERVER;
+    static const server_binaries binaries = test_server_binaries();
+    const std::string& binary = sentinel_ ? binaries.sentinel : binaries.server;
     process_ = child_process::spawn({binary, config_path().string()},
                                     {.output_path = (dir() / "output.log").string()});
     paused_ = false;

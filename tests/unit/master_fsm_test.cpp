@@ -882,4 +882,92 @@ TEST_CASE("parse_replication reads the ids of INFO replication and refuses junk"
   parse_replication(redis_ha::reply::error("ERR unknown command"), junk);
   parse_replication(redis_ha::reply::integer(3), junk);
   CHECK(junk.replid.empty());
+
+TEST_CASE("master_fsm: -REDIRECT on the master follows the named primary, verified by ROLE", "[fsm][redirect]") {
+  harness h(sentinel_cfg());
+  const auto id = h.ready_on(m1);
+  h.apply(h.fsm.on_healthy(id));
+  h.apply(h.fsm.on_redirect(id + 100, m2, h.now));  // another connection: ignored
+  CHECK(h.last.empty());
+  h.apply(h.fsm.on_redirect(id, m2, h.now));
+  auto lost = h.emitted(client_event::kind::master_lost);
+  REQUIRE(lost);
+  CHECK(lost->event.ec == error::role_mismatch);
+  CHECK(lost->event.detail.find("-REDIRECT " + m2.to_string()) != std::string::npos);
+  CHECK(h.find(act::unready));
+  CHECK(h.find(act::retire));  // requests in flight get their answers
+  CHECK_FALSE(h.find(act::query));  // no sentinel round: the reply named the primary
+  CHECK(h.fsm.state() == master_state::connecting);
+  h.verify(m2, master_role());
+  CHECK(h.fsm.master() == m2);
+  CHECK(h.fsm.verified());
+  auto changed = h.emitted(client_event::kind::master_changed);
+  REQUIRE(changed);
+  CHECK(changed->event.previous == m1);
+  CHECK(h.fsm.stats().master_changes == 1);
+}
+
+TEST_CASE("master_fsm: a redirect target that is itself a replica is followed like a replica's ROLE",
+          "[fsm][redirect]") {
+  harness h(direct_cfg({m1}));
+  h.apply(h.fsm.start(h.now));
+  const auto id = h.verify(m1, master_role());
+  h.apply(h.fsm.on_redirect(id, m2, h.now));
+  auto c = h.find(act::connect);
+  REQUIRE(c);
+  CHECK(c->addr == m2);
+  h.apply(h.fsm.on_connected(c->id, {}, "", h.now));
+  h.apply(h.fsm.on_role(c->id, {}, replica_of(m3), "slave", h.now));
+  CHECK(h.emitted(client_event::kind::following));
+  h.verify(m3, master_role());
+  CHECK(h.fsm.master() == m3);
+}
+
+TEST_CASE("master_fsm: a -REDIRECT that names the node itself, or nothing usable, counts as -READONLY",
+          "[fsm][redirect]") {
+  SECTION("itself") {
+    harness h(sentinel_cfg());
+    const auto id = h.ready_on(m1);
+    h.apply(h.fsm.on_healthy(id));
+    h.apply(h.fsm.on_redirect(id, m1, h.now));
+    CHECK(h.emitted(client_event::kind::master_lost));
+    CHECK(h.find(act::retire));
+    CHECK(h.find(act::query));  // resolves again through the sentinels
+  }
+  SECTION("empty host") {
+    harness h(sentinel_cfg());
+    const auto id = h.ready_on(m1);
+    h.apply(h.fsm.on_healthy(id));
+    h.apply(h.fsm.on_redirect(id, address{"", 6379}, h.now));
+    CHECK(h.find(act::query));
+  }
+  SECTION("direct mode without follow_master never moves") {
+    auto cfg = direct_cfg({m1});
+    cfg.follow_master = false;
+    harness h(cfg);
+    h.apply(h.fsm.start(h.now));
+    const auto id = h.verify(m1, replica_of(m2));
+    h.apply(h.fsm.on_redirect(id, m2, h.now));
+    for (const auto& a : h.last) CHECK_FALSE((a.what == act::connect && a.addr == m2));
+  }
+}
+
+TEST_CASE("master_fsm: the redirect target goes through the address map", "[fsm][redirect]") {
+  auto cfg = sentinel_cfg();
+  const address outside{"192.168.0.2", 16379};
+  cfg.address_map = [&](const address& a) { return a == m2 ? outside : a; };
+  harness h(cfg);
+  const auto id = h.ready_on(m1);
+  h.apply(h.fsm.on_redirect(id, m2, h.now));
+  auto c = h.find(act::connect);
+  REQUIRE(c);
+  CHECK(c->addr == outside);
+}
+
+TEST_CASE("master_fsm: a redirect while not ready, or after close, asks for nothing", "[fsm][redirect]") {
+  harness h(sentinel_cfg());
+  h.apply(h.fsm.start(h.now));
+  CHECK(h.fsm.on_redirect(1, m2, h.now).empty());  // resolving: nothing is in use
+  h.apply(h.fsm.close());
+  CHECK(h.fsm.on_redirect(1, m2, h.now).empty());
 }

@@ -53,7 +53,7 @@ constexpr bool converts_temporary_response = requires { as<Ts...>(response{}); }
 
 }  // namespace
 
-TEST_CASE("strings: simple, bulk and integer text; nil, arrays and errors refused", "[typed]") {
+TEST_CASE("strings: simple, bulk and integer text, and nil, arrays and errors refused", "[typed]") {
   CHECK(as<std::string>(reply::simple_string("OK")) == "OK");
   CHECK(as<std::string>(bulk(std::string("a\0b", 3))) == std::string("a\0b", 3));
   CHECK(as<std::string>(integer(-42)) == "-42");

@@ -50,8 +50,8 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
         waiting_(cfg_.max_queued),
         ready_waiters_(cfg_.max_queued) {
     if (!factory) throw std::invalid_argument("redis_ha: this stream type needs a connection factory (see tls.hpp)");
-    driver_ = std::make_shared<master_driver<Stream>>(ex, make_fsm_config(cfg_), cfg_.connection, cfg_.sentinel,
-                                                      factory);
+    driver_ = std::make_shared<master_driver<Stream>>(ex, make_fsm_config(cfg_), master_connection_config(cfg_),
+                                                      cfg_.sentinel, factory);
     if (cfg_.read_from != read_from::master) {
       typename replica_pool<Stream>::handlers h;
       h.added = [this](const address& a) {
@@ -61,7 +61,11 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
       h.lost = [this](const address&) {
         if (!closed_) driver_->replicas_wanted(std::chrono::milliseconds(500));
       };
-      pool_ = std::make_shared<replica_pool<Stream>>(ex, cfg_.connection, std::move(factory), std::move(h));
+      auto replica_cfg = cfg_.connection;
+      // Valkey redirects reads too on a connection with the capability (outside READONLY mode).
+      replica_cfg.redirect_capability = false;
+      pool_ = std::make_shared<replica_pool<Stream>>(ex, std::move(replica_cfg), std::move(factory), cfg_.read_from_zone,
+                                                     std::move(h));
     }
   }
   ~client_impl() override { close(); }
@@ -138,6 +142,14 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   };
   using pending_ptr = std::unique_ptr<pending>;
   using waiter = any_completion<std::error_code>;
+
+  // The data-node settings of the master connections: CLIENT CAPA redirect
+  // where it can only help (not on a replica kept for reads).
+  static connection_config master_connection_config(const client_config& c) {
+    auto d = c.connection;
+    d.redirect_capability = c.use_redirect && (!c.sentinel.sentinels.empty() || c.follow_master);
+    return d;
+  }
 
   void emit(client_event::kind k, const address& node, std::error_code ec = {}, std::string detail = {}) {
     if (!cfg_.on_event) return;
@@ -229,8 +241,10 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
     }
     auto d = decide(p->req, ec, resp);
     if (d.failover_signal && !ec && !closed_) {
-      // -READONLY / -MASTERDOWN: the node is no longer usable for this.
-      if (id)
+      // -READONLY / -MASTERDOWN / -REDIRECT: the node is no longer usable for this.
+      if (id && !d.redirect.host.empty())
+        driver_->redirect(id, d.redirect);
+      else if (id)
         driver_->readonly(id);
       else
         conn->close();  // a replica that lost its master link: out of the pool
@@ -256,7 +270,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   }
 
   static std::string resend_reason(std::error_code ec) {
-    if (!ec) return "resent: the node answered -READONLY or -MASTERDOWN, so it did not run the request";
+    if (!ec) return "resent: the node answered -READONLY, -MASTERDOWN or -REDIRECT, so it did not run the request";
     if (ec == error::connection_lost) return "resent: the connection was lost after it was sent, and it is idempotent";
     if (ec == error::not_replicated) return "resent: WAIT did not confirm it in time, and it is idempotent";
     return "resent: it never reached the server (" + ec.message() + ")";

@@ -224,6 +224,9 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
       cfg_.logger.log(log_level::error, "redis_ha: handshake with {} failed: {}", remote_.to_string(), message);
       return close(failure);
     }
+    if (cfg_.redirect_capability && !redirect_accepted(handshake_, replies))
+      cfg_.logger.log(log_level::debug, "redis_ha: {} has no CLIENT CAPA redirect (a replica answers -READONLY)",
+                      remote_.to_string());
     on_ready();
   }
 

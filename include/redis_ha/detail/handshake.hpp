@@ -3,7 +3,8 @@
 
 /// @file
 /// What a connection sends before it is open (sans-I/O): the `AUTH`,
-/// `SELECT` and `CLIENT SETNAME` pipeline and the reading of its replies,
+/// `SELECT`, `CLIENT SETNAME` and (optional) `CLIENT CAPA redirect`
+/// pipeline and the reading of its replies,
 /// plus the TLS customization point run before a TLS handshake.
 
 #include <redis_ha/connection_config.hpp>
@@ -48,10 +49,20 @@ struct tls_setup {
 /// The bytes of the handshake pipeline and what each reply means.
 struct handshake_plan {
   request req;
-  std::vector<error> failure;  // error for a failed reply, per command
+  std::vector<error> failure;  // error for a failed reply, per required command
+  /// Index of the reply to `CLIENT CAPA redirect` (after the required
+  /// ones), or npos when not sent. An error there only means "unsupported".
+  std::size_t capa_index = static_cast<std::size_t>(-1);
 };
 
-/// Builds `AUTH`, `SELECT` and `CLIENT SETNAME` as configured.
+/// True when the reply to `CLIENT CAPA redirect` says the server took the
+/// capability (`+OK`); an error reply (Redis: unknown subcommand; an ACL
+/// without `client|capa`) means it did not.
+inline bool redirect_accepted(const handshake_plan& plan, const response& replies) {
+  return plan.capa_index < replies.size() && !replies[plan.capa_index].is_error();
+}
+
+/// Builds `AUTH`, `SELECT`, `CLIENT SETNAME` and `CLIENT CAPA redirect` as configured.
 inline handshake_plan make_handshake(const connection_config& cfg) {
   handshake_plan p;
   if (!cfg.password.empty()) {
@@ -69,10 +80,15 @@ inline handshake_plan make_handshake(const connection_config& cfg) {
     p.req.push("CLIENT", "SETNAME", cfg.client_name);
     p.failure.push_back(error::handshake_failed);
   }
+  if (cfg.redirect_capability) {
+    p.capa_index = p.failure.size();
+    p.req.push("CLIENT", "CAPA", "redirect");
+  }
   return p;
 }
 
 /// Checks handshake replies; returns the first failure and its message.
+/// The optional `CLIENT CAPA` reply never fails the handshake.
 inline std::error_code check_handshake(const handshake_plan& plan, const response& replies, std::string& message) {
   for (std::size_t i = 0; i < replies.size() && i < plan.failure.size(); ++i) {
     if (!replies[i].is_error()) continue;

@@ -88,6 +88,8 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
   }
   /// A request on connection `id` was answered `-READONLY`.
   void readonly(std::uint64_t id) { feed(fsm_.on_readonly(id, now())); }
+  /// A request on connection `id` was answered `-REDIRECT` naming `primary`.
+  void redirect(std::uint64_t id, const address& primary) { feed(fsm_.on_redirect(id, primary, now())); }
   /// A request on connection `id` was answered.
   void healthy(std::uint64_t id) { feed(fsm_.on_healthy(id)); }
   /// How many replies at the start of a verification belong to the driver
@@ -176,8 +178,9 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
 
   void query(const fsm_action& a) {
     if (round_) round_->cancel();
+    if (!dialects_) dialects_ = std::make_shared<sentinel_dialects>(log());
     round_ = std::make_shared<sentinel_round<Stream>>(ex_, factory_, sentinel_query_config(sentinel_, log()),
-                                                       sentinel_.master_name);
+                                                       sentinel_.master_name, dialects_);
     round_->start(a.targets, [weak = weak(), id = a.id](std::uint64_t slot, const sentinel_answer& ans) {
       if (auto self = weak.lock()) self->feed(self->fsm_.on_sentinel_answer(id, slot, ans, now()));
     });
@@ -227,6 +230,7 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
     connection_config cfg = data_;
     cfg.health_check_interval = std::chrono::milliseconds(0);
     cfg.request_timeout = cfg.connect_timeout;
+    cfg.redirect_capability = false;  // ROLE only
     cfg.client_name = data_.client_name.empty() ? "redis_ha-probe" : data_.client_name;
     auto c = factory_(ex_, cfg, node_kind::data);
     c->async_connect(addr, [weak = weak(), id, c](std::error_code ec) {
@@ -320,6 +324,7 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
   std::deque<fsm_action> pending_;
   bool running_ = false;
   std::shared_ptr<sentinel_round<Stream>> round_;
+  std::shared_ptr<sentinel_dialects> dialects_;  // which sentinels need the master-named commands
   std::map<std::uint64_t, std::shared_ptr<connection_type>> conns_;
   std::map<std::uint64_t, response> verify_;
   std::vector<std::shared_ptr<connection_type>> retiring_;

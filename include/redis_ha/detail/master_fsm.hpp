@@ -98,6 +98,12 @@ class master_fsm {
   fsm_actions on_closed(std::uint64_t id, std::error_code reason, time_point now);
   /// A request on connection `id` was answered `-READONLY` (the node is no longer a master).
   fsm_actions on_readonly(std::uint64_t id, time_point now);
+  /// A request on connection `id` was answered `-REDIRECT host:port`
+  /// (Valkey, `CLIENT CAPA redirect`): the node is a replica of `primary`.
+  /// Leaves it for `primary` (after the address map), verified by ROLE like
+  /// a replica's ROLE; a `primary` that is the node itself or empty counts
+  /// as `-READONLY`.
+  fsm_actions on_redirect(std::uint64_t id, const address& primary, time_point now);
   /// A request on connection `id` was answered: the connection works.
   fsm_actions on_healthy(std::uint64_t id) {
     if (state_ == master_state::ready && id == master_id_ && !proved_) proved();

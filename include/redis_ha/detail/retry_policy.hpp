@@ -6,9 +6,15 @@
 /// request ended on a connection, complete it, resend it to the (next)
 /// master, or fail it.
 
+#include <redis_ha/address.hpp>
+#include <redis_ha/detail/role.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace redis_ha {
 namespace detail {
@@ -22,20 +28,42 @@ struct retry_decision {
   action what = action::complete;
   std::error_code ec;      ///< for `complete`
   bool failover_signal = false;  ///< the outcome says the node is no longer a usable master
+  /// A `-REDIRECT host:port` reply named this primary (host empty: none).
+  address redirect{"", 0};
 };
 
-/// True when a reply says the node is not (or no longer) a writable master.
+/// True when a reply says the node is not (or no longer) a writable master:
+/// `-READONLY`, `-MASTERDOWN`, or Valkey's `-REDIRECT` (sent instead of
+/// `-READONLY` to a connection with `CLIENT CAPA redirect`).
 inline bool is_not_master_reply(const reply& r) {
   if (!r.is_error()) return false;
   auto p = r.error_prefix();
-  return p == "READONLY" || p == "MASTERDOWN";
+  return p == "READONLY" || p == "MASTERDOWN" || p == "REDIRECT";
+}
+
+/// The primary named by a `-REDIRECT host:port` reply (Valkey), or nothing
+/// for any other reply or a malformed address (an IPv6 host is split at
+/// its last colon).
+inline std::optional<address> parse_redirect(const reply& r) {
+  if (!r.is_error() || r.error_prefix() != "REDIRECT") return std::nullopt;
+  std::string_view rest = r.error_message().substr(8);
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  if (auto sp = rest.find(' '); sp != std::string_view::npos) rest = rest.substr(0, sp);
+  const auto colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  address a;
+  a.host = std::string(rest.substr(0, colon));
+  if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']') a.host = a.host.substr(1, a.host.size() - 2);
+  if (!parse_port(rest.substr(colon + 1), a.port)) return std::nullopt;
+  return a;
 }
 
 /// The rule:
 /// - a request that never reached the wire (`connection_closed`,
 ///   `not_connected`) is always resent;
 /// - a `-READONLY` reply means the node is a replica that did not run the
-///   write: resend, and treat it as a failover signal;
+///   write: resend, and treat it as a failover signal; so does `-REDIRECT`
+///   (Valkey), whose named primary is kept in `redirect` for the HA core;
 /// - a request written but unanswered (`connection_lost`) is resent only
 ///   if idempotent (by command traits or `request_options::idempotent`),
 ///   otherwise it fails with `outcome_unknown`;
@@ -52,7 +80,8 @@ inline retry_decision decide(const request& req, std::error_code ec, const respo
       if (is_not_master_reply(r)) {
         d.what = retry_decision::action::resend;
         d.failover_signal = true;
-        return d;
+        if (!d.redirect.host.empty()) continue;
+        if (auto a = parse_redirect(r)) d.redirect = *a;
       }
     }
     return d;

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -60,10 +61,45 @@ inline sentinel_answer failed_answer(std::error_code ec, const char* step) {
   return a;
 }
 
-/// One round of `SENTINEL get-master-addr-by-name` + `sentinels` +
-/// `replicas` sent to several sentinels at once. Each answer (or failure)
-/// is reported once through `on_answer(slot, answer)`. Destroying or
-/// `cancel()`ing the round closes its connections; no report follows.
+/// The sentinels known to have only the master-named commands (Redis,
+/// Valkey before 8.0), learned from their answers (`needs_master_names`):
+/// they are asked with `GET-MASTER-ADDR-BY-NAME` at once in later rounds.
+/// Shared by the rounds of one client; bounded.
+class sentinel_dialects {
+ public:
+  explicit sentinel_dialects(redis_ha::logger log = {}) : log_(std::move(log)) {}
+  /// True when `a` is known to need the master-named commands.
+  bool master_names(const address& a) const { return std::find(legacy_.begin(), legacy_.end(), a) != legacy_.end(); }
+  /// Records that `a` needs them (`why`: its answer, for the log).
+  void use_master_names(const address& a, std::string_view why) {
+    if (master_names(a)) return;
+    if (legacy_.size() >= 64) legacy_.erase(legacy_.begin());
+    legacy_.push_back(a);
+    log_.log(log_level::info, "redis_ha: sentinel {} has no SENTINEL GET-PRIMARY-ADDR-BY-NAME ({}); using "
+             "GET-MASTER-ADDR-BY-NAME", a.to_string(), why);
+  }
+
+ private:
+  redis_ha::logger log_;
+  std::vector<address> legacy_;
+};
+
+/// The query of one round for `master_name`: the primary-named address
+/// lookup (Valkey 8) or the master-named one, then `sentinels` and
+/// `replicas` (both names exist everywhere).
+inline request sentinel_query(const std::string& master_name, bool master_names) {
+  request req;
+  req.push("SENTINEL", master_names ? "get-master-addr-by-name" : "get-primary-addr-by-name", master_name)
+      .push("SENTINEL", "sentinels", master_name)
+      .push("SENTINEL", "replicas", master_name);
+  return req;
+}
+
+/// One round of `SENTINEL get-primary-addr-by-name` (falling back per
+/// sentinel to `get-master-addr-by-name`, see `sentinel_dialects`) +
+/// `sentinels` + `replicas` sent to several sentinels at once. Each answer
+/// (or failure) is reported once through `on_answer(slot, answer)`.
+/// Destroying or `cancel()`ing the round closes its connections; no report follows.
 template <class Stream>
 class sentinel_round : public std::enable_shared_from_this<sentinel_round<Stream>> {
  public:
@@ -71,31 +107,36 @@ class sentinel_round : public std::enable_shared_from_this<sentinel_round<Stream
   using connection_type = basic_connection<Stream>;
   using answer_handler = std::function<void(std::uint64_t slot, const sentinel_answer&)>;
 
+  /// `dialects`: what earlier rounds learned (none: a fresh memory).
   sentinel_round(const executor_type& ex, connection_factory<Stream> factory, connection_config cfg,
-                 std::string master_name)
-      : ex_(ex), factory_(std::move(factory)), cfg_(std::move(cfg)), master_name_(std::move(master_name)) {}
+                 std::string master_name, std::shared_ptr<sentinel_dialects> dialects = nullptr)
+      : ex_(ex), factory_(std::move(factory)), cfg_(std::move(cfg)), master_name_(std::move(master_name)),
+        dialects_(dialects ? std::move(dialects) : std::make_shared<sentinel_dialects>()) {}
 
   void start(const std::vector<std::pair<std::uint64_t, address>>& targets, answer_handler on_answer) {
     on_answer_ = std::move(on_answer);
-    request req;
-    req.push("SENTINEL", "get-master-addr-by-name", master_name_)
-        .push("SENTINEL", "sentinels", master_name_)
-        .push("SENTINEL", "replicas", master_name_);
     std::weak_ptr<sentinel_round> weak = this->shared_from_this();
     for (const auto& [slot, addr] : targets) {
       auto conn = factory_(ex_, cfg_, node_kind::sentinel);
       conns_.push_back(conn);
-      conn->async_connect(addr, [weak, conn, req, slot = slot](std::error_code ec) {
+      const bool old_names = dialects_->master_names(addr);
+      conn->async_connect(addr, [weak, conn, slot = slot, addr = addr, old_names](std::error_code ec) {
         auto self = weak.lock();
         if (!self || self->cancelled_) return conn->close();
         if (ec) return self->report(slot, failed_answer(ec, "connect"));
-        conn->async_exec(req, [weak, conn, slot](std::error_code ec, response r) {
-          conn->close();
-          auto self = weak.lock();
-          if (!self || self->cancelled_) return;
-          if (ec) return self->report(slot, failed_answer(ec, "query"));
-          self->report(slot, parse_sentinel_answer(r));
-        });
+        conn->async_exec(sentinel_query(self->master_name_, old_names),
+                         [weak, conn, slot, addr, old_names](std::error_code ec, response r) {
+                           auto self = weak.lock();
+                           if (!self || self->cancelled_) return conn->close();
+                           if (ec) {
+                             conn->close();
+                             return self->report(slot, failed_answer(ec, "query"));
+                           }
+                           if (!old_names && r.size() == 3 && needs_master_names(r[0]))
+                             return self->ask_master_names(slot, addr, conn, std::move(r));
+                           conn->close();
+                           self->report(slot, parse_sentinel_answer(r));
+                         });
       });
     }
   }
@@ -109,6 +150,25 @@ class sentinel_round : public std::enable_shared_from_this<sentinel_round<Stream
   }
 
  private:
+  // The sentinel lacks the primary-named lookup: ask the old name on the
+  // same connection; the other two replies stand.
+  void ask_master_names(std::uint64_t slot, const address& addr, const std::shared_ptr<connection_type>& conn,
+                        response r) {
+    dialects_->use_master_names(addr, r[0].error_message());
+    request again;
+    again.push("SENTINEL", "get-master-addr-by-name", master_name_);
+    std::weak_ptr<sentinel_round> weak = this->shared_from_this();
+    conn->async_exec(again, [weak, conn, slot, r = std::move(r)](std::error_code ec, response first) mutable {
+      conn->close();
+      auto self = weak.lock();
+      if (!self || self->cancelled_) return;
+      if (ec) return self->report(slot, failed_answer(ec, "query"));
+      if (first.size() != 1) return self->report(slot, failed_answer(make_error_code(error::protocol_error), "query"));
+      r[0] = std::move(first[0]);
+      self->report(slot, parse_sentinel_answer(r));
+    });
+  }
+
   void report(std::uint64_t slot, const sentinel_answer& a) {
     if (on_answer_) {
       auto h = on_answer_;  // the handler may cancel the round
@@ -120,6 +180,7 @@ class sentinel_round : public std::enable_shared_from_this<sentinel_round<Stream
   connection_factory<Stream> factory_;
   connection_config cfg_;
   std::string master_name_;
+  std::shared_ptr<sentinel_dialects> dialects_;
   answer_handler on_answer_;
   std::vector<std::shared_ptr<connection_type>> conns_;
   bool cancelled_ = false;

@@ -26,6 +26,22 @@ inline std::optional<address> parse_master_addr(const reply& r) {
   return a;
 }
 
+/// True when the reply to `SENTINEL GET-PRIMARY-ADDR-BY-NAME` (Valkey 8)
+/// says the sentinel has only the master-named commands: `-ERR unknown
+/// subcommand` (Redis, Valkey before 8.0), or `-NOPERM` (an ACL that grants
+/// only the old names). Then the same sentinel is asked with
+/// `GET-MASTER-ADDR-BY-NAME`. Any other reply is read as it is.
+inline bool needs_master_names(const reply& r) {
+  if (!r.is_error()) return false;
+  const auto prefix = r.error_prefix();
+  if (prefix == "NOPERM") return true;
+  if (prefix != "ERR") return false;
+  std::string text(r.error_message());
+  for (auto& c : text) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return text.find("unknown subcommand") != std::string::npos ||
+         text.find("unknown sentinel subcommand") != std::string::npos;
+}
+
 /// The value of `key` in a flat key/value array (one entry of `SENTINEL
 /// sentinels` or `SENTINEL replicas`).
 inline std::string_view field(const reply& entry, std::string_view key) {

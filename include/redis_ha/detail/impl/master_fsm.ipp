@@ -348,6 +348,15 @@ inline fsm_actions master_fsm::on_readonly(std::uint64_t id, time_point now) {
   return take();
 }
 
+inline fsm_actions master_fsm::on_redirect(std::uint64_t id, const address& primary, time_point now) {
+  if (state_ != master_state::ready || id != master_id_ || !id) return take();
+  const address next = mapped(primary);
+  if (next.host.empty() || next == master_addr_ || (!sentinel_mode() && !cfg_.follow_master))
+    return on_readonly(id, now);
+  go_to_announced(next, master_addr_.to_string() + " answered -REDIRECT " + primary.to_string(), now);
+  return take();
+}
+
 inline fsm_actions master_fsm::on_sentinel_event(const sentinel_event& ev, time_point now) {
   if (state_ == master_state::closed || state_ == master_state::idle) return take();
   emit(client_event::kind::failover_hint, log_level::debug, {}, ev.node, {}, ev.channel);
