@@ -882,6 +882,7 @@ TEST_CASE("parse_replication reads the ids of INFO replication and refuses junk"
   parse_replication(redis_ha::reply::error("ERR unknown command"), junk);
   parse_replication(redis_ha::reply::integer(3), junk);
   CHECK(junk.replid.empty());
+}
 
 TEST_CASE("master_fsm: -REDIRECT on the master follows the named primary, verified by ROLE", "[fsm][redirect]") {
   harness h(sentinel_cfg());
