@@ -14,7 +14,7 @@ using redis_ha::test::tls_client_auth;
 using redis_ha::test::tls_node_options;
 using redis_ha::test::tls_server;
 
-TEST_CASE("gateway: --tls with a CA, a client certificate and SNI; refused without the CA", "[gateway][tls]") {
+TEST_CASE("gateway: --tls with a CA, a client certificate and SNI, and refused without the CA", "[gateway][tls]") {
   const auto& certs = tls_certificates::shared();
   tls_server server{certs, tls_node_options{.auth_clients = tls_client_auth::yes}};
   const std::string tls_address = "127.0.0.1:" + std::to_string(server.tls_port());

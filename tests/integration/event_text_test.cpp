@@ -40,6 +40,13 @@ redis_ha::client_config direct(std::uint16_t port) {
   return cfg;
 }
 
+redis_ha::client_config through_sentinel(std::uint16_t port) {
+  auto cfg = redis_ha::test::sentinel_client_config(std::vector<std::uint16_t>{port}, "mymaster");
+  cfg.failover_budget = 1500ms;
+  cfg.backoff_max = 100ms;
+  return cfg;
+}
+
 // A fake sentinel that answers every SENTINEL query with `answer`.
 redis_ha::test::fake_server sentinel_answering(std::string answer) {
   return redis_ha::test::fake_server([answer](const std::vector<std::string>& argv) -> std::string {
@@ -76,10 +83,7 @@ TEST_CASE("garbage from a sentinel is a protocol error, not a lost connection of
           "[events][sentinel]") {
   auto s = sentinel_answering("+OK\r\n");  // a status line where an address array belongs
   io_thread io;
-  auto cfg = redis_ha::test::sentinel_client_config(std::vector<std::uint16_t>{s.port()}, "mymaster");
-  cfg.failover_budget = 1500ms;
-  cfg.backoff_max = 100ms;
-  client_on c(io, cfg);
+  client_on c(io, through_sentinel(s.port()));
   auto [ec, resp] = c.exec(cmd({"SET", "k", "v"}), 10s);
   INFO(c.all_log());
   CHECK(ec == error::sentinel_protocol_error);
@@ -95,10 +99,7 @@ TEST_CASE("a reachable sentinel that returns a malformed address is not 'no sent
   // An address array whose port is not a number.
   auto s = sentinel_answering("*2\r\n$9\r\n127.0.0.1\r\n$4\r\nsix!\r\n");
   io_thread io;
-  auto cfg = redis_ha::test::sentinel_client_config(std::vector<std::uint16_t>{s.port()}, "mymaster");
-  cfg.failover_budget = 1500ms;
-  cfg.backoff_max = 100ms;
-  client_on c(io, cfg);
+  client_on c(io, through_sentinel(s.port()));
   auto [ec, resp] = c.exec(cmd({"SET", "k", "v"}), 10s);
   INFO(c.all_log());
   CHECK(ec == error::sentinel_protocol_error);

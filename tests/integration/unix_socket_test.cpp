@@ -132,7 +132,7 @@ TEST_CASE("a unix: path nobody listens on fails at once with the system's error"
   io.call([&] { conn.reset(); });
 }
 
-TEST_CASE("TLS asked for: error::tls_unavailable without TLS support, a TLS failure with it; nothing sent",
+TEST_CASE("TLS asked for: error::tls_unavailable without TLS support, a TLS failure with it, nothing sent",
           "[unix][tls]") {
   redis_node node;
   io_thread io;
