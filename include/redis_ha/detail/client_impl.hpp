@@ -99,9 +99,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
     p->req = std::move(req);
     p->handler = any_completion<std::error_code, response>(std::forward<Handler>(handler), ex_);
     ++stats_.requests;
-    if (closed_) return finish(std::move(p), error::client_closed, {}, true);
-    if (p->req.empty()) return finish(std::move(p), error::empty_request, {}, true);
-    if (has(p->req.flags(), command_flags::pubsub)) return finish(std::move(p), error::unsupported_command, {}, true);
+    if (auto ec = refused_before_send(p->req, closed_)) return finish(std::move(p), ec, {}, true);
     if (!try_dispatch(p)) enqueue(std::move(p), true);
   }
 

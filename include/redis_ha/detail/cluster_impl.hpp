@@ -13,6 +13,7 @@
 #include <redis_ha/cluster_config.hpp>
 #include <redis_ha/connection.hpp>
 #include <redis_ha/connection_factory.hpp>
+#include <redis_ha/detail/retry_policy.hpp>
 #include <redis_ha/detail/client_impl.hpp>
 #include <redis_ha/detail/cluster_fsm.hpp>
 #include <redis_ha/detail/cluster_keys.hpp>
@@ -87,9 +88,7 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl<Stream>> {
     p->req = std::move(req);
     p->handler = any_completion<std::error_code, response>(std::forward<Handler>(handler), ex_);
     ++stats_.requests;
-    if (closed_) return finish(std::move(p), error::client_closed, {}, true);
-    if (p->req.empty()) return finish(std::move(p), error::empty_request, {}, true);
-    if (has(p->req.flags(), command_flags::pubsub)) return finish(std::move(p), error::unsupported_command, {}, true);
+    if (auto ec = refused_before_send(p->req, closed_)) return finish(std::move(p), ec, {}, true);
     p->route = route_commands(p->req.payload());
     if (p->route.where == cluster_route::kind::refused) {
       ++stats_.refused;

@@ -19,6 +19,16 @@
 namespace redis_ha {
 namespace detail {
 
+/// Why a request is refused before anything is sent (none: it may go on):
+/// the client is closed, the request is empty, or it would switch the shared
+/// connection into subscriber mode. Shared by the HA and the cluster client.
+inline std::error_code refused_before_send(const request& req, bool closed) {
+  if (closed) return error::client_closed;
+  if (req.empty()) return error::empty_request;
+  if (has(req.flags(), command_flags::pubsub)) return error::unsupported_command;
+  return {};
+}
+
 /// What to do with a request after an attempt.
 struct retry_decision {
   enum class action {
