@@ -24,6 +24,10 @@
 #include <utility>
 
 namespace redis_ha {
+
+template <class Stream>
+class basic_subscriber;
+
 namespace detail {
 
 template <class Stream>
@@ -154,6 +158,8 @@ class basic_client {
   const std::string& last_error_detail() const noexcept { return ops::last_error_detail(*impl_); }
 
  private:
+  template <class>
+  friend class basic_subscriber;  // a subscriber built on this client shares its HA core
   std::shared_ptr<impl_type> impl_;
 };
 

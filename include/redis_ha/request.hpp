@@ -131,6 +131,9 @@ class request {
   bool read_only() const noexcept { return commands_ > 0 && all_readonly_; }
   /// The union of the flags of all commands.
   command_flags flags() const noexcept { return flags_any_; }
+  /// True when a command is `PUBLISH` or `SPUBLISH` (a client holds these
+  /// while a subscriber built on it re-subscribes after a failover).
+  bool publishes() const noexcept { return publishes_; }
   /// True when no command was pushed.
   bool empty() const noexcept { return commands_ == 0; }
   /// The encoded RESP bytes.
@@ -143,6 +146,7 @@ class request {
     flags_any_ = command_flags::none;
     all_idempotent_ = true;
     all_readonly_ = true;
+    publishes_ = false;
   }
 
   /// Per-request settings (timeout, idempotency).
@@ -168,6 +172,8 @@ class request {
     all_idempotent_ = all_idempotent_ && has(f, command_flags::idempotent);
     all_readonly_ = all_readonly_ && has(f, command_flags::readonly);
     ++commands_;
+    publishes_ = publishes_ || detail::compare_command_key("publish", command, {}) == 0 ||
+                 detail::compare_command_key("spublish", command, {}) == 0;
     replies_ += has(f, command_flags::pubsub) && args > 0 ? args : 1;
   }
 
@@ -191,6 +197,7 @@ class request {
   command_flags flags_any_ = command_flags::none;
   bool all_idempotent_ = true;
   bool all_readonly_ = true;
+  bool publishes_ = false;
   request_options options_;
 };
 

@@ -8,6 +8,7 @@
 /// the application asked for and subscribes to all of them again on every
 /// new connection.
 
+#include <redis_ha/client.hpp>
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/connection_factory.hpp>
 #include <redis_ha/detail/config.hpp>
@@ -38,6 +39,7 @@ struct subscriber_ops {
   using executor_type = detail::stream_executor_t<Stream>;
   static std::shared_ptr<impl_type> create(const executor_type& ex, client_config cfg,
                                            connection_factory<Stream> factory);
+  static std::shared_ptr<impl_type> create_on(client_impl<Stream>& client);
   static void close(impl_type& impl);
   static executor_type executor(const impl_type& impl);
   static void set_message_handler(impl_type& impl, std::function<void(const message&)> h);
@@ -72,9 +74,15 @@ struct subscriber_ops {
 ///   of `client_config::backoff_min` / `backoff_max`. When Sentinel
 ///   announces a new master, the old connection keeps delivering until the
 ///   new node has confirmed every subscription (at most 2 s).
-/// - **Deaf time**: Pub/Sub has no history, so messages published while no
-///   subscription works are lost. `stats()` and the `subscribed` event
-///   report how long each reconnection took.
+/// - **Deaf time**: Pub/Sub has no history (at-most-once), so messages
+///   published while no subscription works are lost. `stats()` and the
+///   `subscribed` event report it: from the moment the master was known to
+///   be going (a promotion announced, the master or the subscription's
+///   connection lost) to the confirmation on the new node. Streams
+///   (`XADD`/`XREADGROUP`) are the lossless alternative (docs/pubsub.md).
+/// - **Sharing a client's HA core** (`basic_subscriber(client)`): one view
+///   of the master and one set of sentinel subscriptions per client, and
+///   the client's own `PUBLISH`es wait while the subscriber re-subscribes.
 ///
 /// Messages are delivered at most once per connection, but around a move
 /// announced by Sentinel a message may in rare cases arrive twice (once
@@ -117,6 +125,23 @@ class basic_subscriber {
   /// connections of `Stream`).
   basic_subscriber(const executor_type& ex, client_config cfg, connection_factory<Stream> factory = {})
       : impl_(ops::create(ex, std::move(cfg), std::move(factory))) {}
+
+  /// Creates a subscriber that shares the HA core of `client` (the
+  /// recommended way when a process publishes and subscribes): it follows
+  /// the node that client verified, with the client's settings and
+  /// connection factory, and opens no sentinel subscriptions and resolves
+  /// nothing of its own, so both always agree on the master. Its own
+  /// connection (subscriber mode needs one) is opened to that node with
+  /// `ROLE` and every subscription in one write. While it re-subscribes
+  /// after a failover or a lost connection, `client` holds its `PUBLISH` and
+  /// `SPUBLISH` requests (at most 1 s), so that messages this process
+  /// publishes are not lost to its own subscriber. The deaf time counts
+  /// from the moment the core lost the old master (or the subscription's
+  /// connection was lost) to the new node's confirmation. The subscriber
+  /// keeps the core alive; closing `client` ends the subscriber too (a
+  /// `lost` event with `error::client_closed`). Use it on the client's
+  /// executor.
+  explicit basic_subscriber(basic_client<Stream>& client) : impl_(ops::create_on(*client.impl_)) {}
 
   /// Closes every connection.
   ~basic_subscriber() {

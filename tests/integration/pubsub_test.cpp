@@ -2,6 +2,7 @@
 // killed subscriber connection, a hung server (health check), and Sentinel
 // failovers (graceful and SIGKILL). Deaf times are printed, not asserted
 // beyond generous bounds.
+#include <redis_ha/client.hpp>
 #include <redis_ha/subscriber.hpp>
 
 #include <asio/executor_work_guard.hpp>
@@ -9,6 +10,7 @@
 #include <asio/post.hpp>
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <future>
@@ -18,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "support/ha_config.hpp"
@@ -34,12 +37,62 @@ using redis_ha::test::topology;
 
 namespace {
 
+// Build the subscriber on a client (sharing its HA core) instead of its own config.
+struct on_client_t {};
+constexpr on_client_t on_client{};
+
 // A subscriber on its own I/O thread; every call into it is posted there.
 class harness {
  public:
   explicit harness(redis_ha::client_config cfg) : work_(asio::make_work_guard(ioc_)), thread_([this] { ioc_.run(); }) {
     on_io([&] {
       sub_ = std::make_unique<redis_ha::subscriber>(ioc_.get_executor(), std::move(cfg));
+      install_handlers();
+    });
+  }
+  // A client and a subscriber built on it.
+  harness(redis_ha::client_config cfg, on_client_t)
+      : work_(asio::make_work_guard(ioc_)), thread_([this] { ioc_.run(); }) {
+    on_io([&] {
+      client_ = std::make_unique<redis_ha::client>(ioc_.get_executor(), std::move(cfg));
+      sub_ = std::make_unique<redis_ha::subscriber>(*client_);
+      install_handlers();
+    });
+  }
+
+  ~harness() {
+    on_io([&] {
+      sub_.reset();
+      client_.reset();
+    });
+    work_.reset();
+    thread_.join();
+  }
+
+  // PUBLISH through the client (harness built `on_client`): the error and the receiver count.
+  std::pair<std::error_code, long long> publish_via_client(const std::string& channel, const std::string& payload) {
+    std::promise<std::pair<std::error_code, long long>> done;
+    auto fut = done.get_future();
+    asio::post(ioc_, [&] {
+      redis_ha::request r;
+      r.push("PUBLISH", channel, payload);
+      client_->async_exec(std::move(r), [&done](std::error_code ec, redis_ha::response resp) {
+        long long n = -1;
+        if (!ec && !resp.empty() && resp[0].is_integer()) n = resp[0].as_integer();
+        done.set_value({ec, n});
+      });
+    });
+    return fut.get();
+  }
+  void close_client() {
+    on_io([&] { client_->close(); });
+  }
+  std::optional<redis_ha::address> client_master() {
+    return on_io([&] { return client_->master(); });
+  }
+
+ private:
+  void install_handlers() {
       sub_->set_message_handler([this](const redis_ha::message& m) {
         std::lock_guard<std::mutex> lock(mutex_);
         messages_.push_back(m);
@@ -48,14 +101,9 @@ class harness {
         std::lock_guard<std::mutex> lock(mutex_);
         events_.push_back(ev);
       });
-    });
   }
 
-  ~harness() {
-    on_io([&] { sub_.reset(); });
-    work_.reset();
-    thread_.join();
-  }
+ public:
 
   template <class F>
   auto on_io(F f) -> decltype(f()) {
@@ -143,6 +191,7 @@ class harness {
   asio::io_context ioc_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
+  std::unique_ptr<redis_ha::client> client_;
   std::unique_ptr<redis_ha::subscriber> sub_;
   std::mutex mutex_;
   std::vector<redis_ha::message> messages_;
@@ -342,4 +391,143 @@ TEST_CASE("subscriber: follows a graceful SENTINEL FAILOVER to the new master", 
 
 TEST_CASE("subscriber: follows the new master after the master is SIGKILLed", "[pubsub][failover]") {
   survive_failover("master SIGKILL", [](topology& t) { return t.kill_master(); });
+}
+
+namespace {
+
+// How many sentinel event subscriptions of redis-ha the sentinel at `port` serves.
+std::size_t sentinel_watches(std::uint16_t port) {
+  const auto list = redis_ha::test::command(port, {"CLIENT", "LIST"}).str;
+  std::size_t n = 0;
+  for (std::size_t at = list.find("name=redis_ha-sentinel-watch"); at != std::string::npos;
+       at = list.find("name=redis_ha-sentinel-watch", at + 1))
+    ++n;
+  return n;
+}
+
+struct publish_record {
+  std::string payload;
+  std::error_code ec;
+  long long receivers = -1;
+};
+
+// A client publishing numbered messages while `fault` hits the master of a
+// Sentinel topology, with a subscriber built on that client: the pair must
+// agree on the master, so every PUBLISH the client got answered reached a
+// node this process was subscribed on (receivers >= 1) and its message
+// arrived.
+template <class Fault>
+void shared_core_through(const char* what, Fault fault) {
+  topology topo;
+  auto cfg = sentinel_config(topo);
+  cfg.failover_budget = 15s;
+  harness h(cfg, on_client);
+  h.on_io([&] { h.sub().subscribe("orders"); });
+  REQUIRE(h.wait_subscribed());
+  REQUIRE(eventually([&] { return h.client_master() == h.node(); }, 5s));
+
+  // One set of sentinel subscriptions in the process: the client's.
+  for (auto port : topo.sentinel_ports()) CHECK(eventually([&] { return sentinel_watches(port) == 1; }, 5s));
+
+  std::vector<publish_record> log;
+  std::atomic<bool> stop{false};
+  std::thread publisher([&] {
+    for (int i = 0; !stop; ++i) {
+      publish_record r;
+      r.payload = "m" + std::to_string(i);
+      std::tie(r.ec, r.receivers) = h.publish_via_client("orders", r.payload);
+      log.push_back(r);
+      std::this_thread::sleep_for(2ms);
+    }
+  });
+  std::this_thread::sleep_for(200ms);
+  const auto old_port = fault(topo);
+  const auto new_port = topo.wait_for_master_change(old_port);
+  const bool moved = eventually(
+      [&] {
+        auto n = h.node();
+        return n && n->port == new_port && h.client_master() == n;
+      },
+      15s);
+  std::this_thread::sleep_for(300ms);  // publishing on the new master
+  stop = true;
+  publisher.join();
+  REQUIRE(moved);
+
+  std::size_t acked = 0, failed = 0, unheard = 0, missing = 0;
+  for (const auto& r : log) {
+    if (r.ec) {
+      ++failed;
+      continue;
+    }
+    ++acked;
+    if (r.receivers < 1) ++unheard;
+    if (!h.wait_message("orders", r.payload, 2s)) ++missing;
+  }
+  const auto s = h.stats();
+  report_deaf(what, s);
+  h.print_events(what);
+  std::cout << what << ": published " << log.size() << ", acked " << acked << ", failed " << failed
+            << ", acked with 0 receivers " << unheard << ", acked but not received " << missing << std::endl;
+  CHECK(acked > 100);
+  CHECK(unheard == 0);
+  CHECK(missing == 0);
+  CHECK(s.reconnects >= 1);
+  CHECK(s.max_deaf_ms < 10s);
+  for (auto port : topo.sentinel_ports()) CHECK(sentinel_watches(port) <= 1);
+}
+
+}  // namespace
+
+TEST_CASE("subscriber on a client: shared core, held PUBLISHes, nothing lost in a graceful SENTINEL FAILOVER",
+          "[pubsub][failover][shared]") {
+  shared_core_through("shared core, SENTINEL FAILOVER", [](topology& t) { return t.failover(); });
+}
+
+TEST_CASE("subscriber on a client: shared core after a master SIGKILL, every acknowledged PUBLISH heard",
+          "[pubsub][failover][shared]") {
+  shared_core_through("shared core, master SIGKILL", [](topology& t) { return t.kill_master(); });
+}
+
+TEST_CASE("subscriber on a client: a lost subscription holds the client's PUBLISH until re-subscribed",
+          "[pubsub][shared]") {
+  redis_node server;
+  harness h(direct(server.port()), on_client);
+  h.on_io([&] { h.sub().subscribe({"a", "b"}); });
+  REQUIRE(h.wait_subscribed());
+  REQUIRE(h.publish_via_client("a", "0") == std::make_pair(std::error_code{}, 1LL));
+  REQUIRE(h.wait_message("a", "0"));
+
+  for (int round = 1; round <= 3; ++round) {
+    const auto before = h.stats().reconnects;
+    auto killed = redis_ha::test::command(server.port(), {"CLIENT", "KILL", "TYPE", "pubsub"});
+    REQUIRE(killed.integer == 1);
+    // Once the subscriber knows its subscription is gone, the client's
+    // PUBLISH waits for the new one instead of reaching nobody.
+    REQUIRE(eventually([&] { return h.saw_lost(asio::error::eof) && !h.on_io([&] { return h.sub().subscribed(); }); },
+                       5s, 0ms));
+    const auto r = h.publish_via_client("b", std::to_string(round));
+    CHECK(r.first == std::error_code{});
+    CHECK(r.second == 1);
+    CHECK(h.wait_message("b", std::to_string(round)));
+    CHECK(h.stats().reconnects == before + 1);
+  }
+  // The client's own connection was never touched, and no second client was made.
+  CHECK(h.client_master() == redis_ha::address{"127.0.0.1", server.port()});
+}
+
+TEST_CASE("subscriber on a client: closing the client ends the subscriber", "[pubsub][shared]") {
+  redis_node server;
+  harness h(direct(server.port()), on_client);
+  h.on_io([&] { h.sub().subscribe("x"); });
+  REQUIRE(h.wait_subscribed());
+  h.close_client();
+  CHECK(eventually([&] { return h.saw_lost(redis_ha::error::client_closed); }, 5s));
+  CHECK_FALSE(h.on_io([&] { return h.sub().subscribed(); }));
+  CHECK(eventually(
+      [&] {
+        auto list = redis_ha::test::command(server.port(), {"CLIENT", "LIST", "TYPE", "pubsub"}).str;
+        return list.find("name=ha-subscriber") == std::string::npos;
+      },
+      5s));
 }

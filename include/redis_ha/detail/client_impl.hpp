@@ -48,7 +48,8 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
         cfg_(std::move(cfg)),
         budget_timer_(ex),
         waiting_(cfg_.max_queued),
-        ready_waiters_(cfg_.max_queued) {
+        ready_waiters_(cfg_.max_queued),
+        factory_(factory) {
     if (!factory) throw std::invalid_argument("redis_ha: this stream type needs a connection factory (see tls.hpp)");
     driver_ = std::make_shared<master_driver<Stream>>(ex, make_fsm_config(cfg_), master_connection_config(cfg_),
                                                       cfg_.sentinel, factory);
@@ -86,6 +87,12 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
     return stats_;
   }
   const std::string& last_error_detail() const noexcept { return driver_->fsm().last_detail(); }
+
+  /// What a subscriber built on this client shares: the HA core, the
+  /// settings and the connection factory.
+  const std::shared_ptr<master_driver<Stream>>& driver() const noexcept { return driver_; }
+  const client_config& config() const noexcept { return cfg_; }
+  const connection_factory<Stream>& factory() const noexcept { return factory_; }
 
   void start() {
     asio::post(ex_, [self = this->shared_from_this()] {
@@ -188,6 +195,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
     if (pool_) pool_->update(replicas_, master_addr_);
   }
   void on_fail_waiting(std::error_code ec) override { fail_waiting(ec); }
+  void on_followers_settled() override { flush(); }
   void on_event(const client_event& ev) override {
     if (cfg_.on_event) cfg_.on_event(ev);
   }
@@ -206,6 +214,9 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
       if (cfg_.read_from == read_from::replica) return false;
     }
     if (!can_send()) return false;
+    // A subscriber of this process is re-subscribing on the new master: a
+    // PUBLISH sent now would miss it (bounded by the subscriber's settle time).
+    if (p->req.publishes() && driver_->followers_settling()) return false;
     if (p->req.has_write() && !verified_) {
       ++stats_.refused_not_master;
       finish(std::move(p), error::not_master, {}, true);
@@ -364,6 +375,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
 
   wait_queue<pending_ptr> waiting_;
   wait_queue<waiter> ready_waiters_;
+  connection_factory<Stream> factory_;
   mutable client_stats stats_;
 };
 

@@ -20,8 +20,10 @@
 
 #include <asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -55,6 +57,31 @@ struct master_owner {
   virtual void on_fail_waiting(std::error_code) {}
   /// An event for the user (already logged by the driver).
   virtual void on_event(const client_event&) {}
+  /// Every follower that was settling (see `master_follower::settling`) is settled.
+  virtual void on_followers_settled() {}
+};
+
+/// Another user of the same master in the same process (a subscriber built
+/// on a client): it opens its own connections, but to the node the HA core
+/// verified, and it needs no sentinel subscriptions of its own. Calls run
+/// on the executor.
+struct master_follower {
+  virtual ~master_follower() = default;
+  /// `node` serves now (`verified`: as master; false only in direct mode
+  /// without `follow_master`).
+  virtual void on_master(const address& node, bool verified) = 0;
+  /// No node serves now (a failover or a loss is being handled).
+  virtual void on_master_lost() = 0;
+  /// A promotion of another node was announced (`true`: writes are held,
+  /// the node in use may stop being the master any moment) or called off
+  /// (`false`: the node in use stays).
+  virtual void on_hold(bool) {}
+  /// The driver stopped for good.
+  virtual void on_driver_closed() = 0;
+  /// True while the follower is catching up with a new master (a subscriber
+  /// re-subscribing): the owner holds its `PUBLISH`es meanwhile, so that
+  /// they reach a node this process is subscribed on.
+  virtual bool settling() const { return false; }
 };
 
 template <class Stream>
@@ -97,6 +124,28 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
   std::size_t own_commands() const noexcept { return fsm_.tracks_history() ? 2 : 1; }
   /// A replica connection was lost or failed its check: refresh the list after `delay`.
   void replicas_wanted(std::chrono::milliseconds delay) { feed(fsm_.on_replicas_wanted(delay)); }
+  /// Adds a follower (held weakly); it hears the node in use at once when
+  /// there is one.
+  void follow(const std::shared_ptr<master_follower>& f) {
+    followers_.push_back(f);
+    if (serving_id_) f->on_master(serving_, serving_verified_);
+  }
+  /// The node serving now (a verified master, or a replica in direct mode
+  /// without `follow_master`), if any.
+  std::optional<address> serving() const {
+    if (serving_id_) return serving_;
+    return std::nullopt;
+  }
+  /// True while a follower is catching up with a new master.
+  bool followers_settling() const {
+    for (const auto& w : followers_)
+      if (auto f = w.lock(); f && f->settling()) return true;
+    return false;
+  }
+  /// A follower settled: when none is settling any more, the owner hears it.
+  void follower_settled() {
+    if (owner_ && !followers_settling()) owner_->on_followers_settled();
+  }
   /// Closes the retired connections now (the subscriber, once its new
   /// subscriptions are confirmed).
   void drop_retired() {
@@ -135,13 +184,24 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
       case t::connect: return connect(a.id, a.addr);
       case t::send_role: return send_role(a.id);
       case t::ready:
+        // Followers first: a subscriber that starts re-subscribing holds the
+        // owner's PUBLISHes, which the owner sends when it hears of the master.
+        serving_id_ = a.id;
+        serving_ = a.addr;
+        serving_verified_ = a.flag;
+        tell_followers([&](master_follower& f) { f.on_master(a.addr, a.flag); });
         if (auto c = conn(a.id); c && owner_) owner_->on_ready(a.id, c, a.addr, a.flag, verify_[a.id]);
         verify_.erase(a.id);
         return;
       case t::unready:
         if (owner_) owner_->on_unready(a.id);
+        if (a.id == serving_id_) {
+          serving_id_ = 0;
+          tell_followers([](master_follower& f) { f.on_master_lost(); });
+        }
         return;
       case t::hold:
+        tell_followers([&](master_follower& f) { f.on_hold(a.flag); });
         if (owner_) owner_->on_hold(a.flag);
         return;
       case t::retire: return retire(a.id);
@@ -300,7 +360,21 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
                        }});
   }
 
+  template <class F>
+  void tell_followers(F f) {
+    followers_.erase(std::remove_if(followers_.begin(), followers_.end(), [](const auto& w) { return w.expired(); }),
+                     followers_.end());
+    auto all = followers_;  // a follower may be added meanwhile
+    for (auto& w : all)
+      if (auto p = w.lock()) f(*p);
+  }
+
   void shutdown() {
+    serving_id_ = 0;
+    auto followers = std::move(followers_);
+    followers_.clear();
+    for (auto& w : followers)
+      if (auto p = w.lock()) p->on_driver_closed();
     if (round_) round_->cancel();
     round_.reset();
     auto conns = std::move(conns_);
@@ -330,6 +404,10 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
   std::vector<std::shared_ptr<connection_type>> retiring_;
   std::map<fsm_timer, std::unique_ptr<asio::steady_timer>> timers_;
   std::map<std::uint64_t, std::shared_ptr<sentinel_link<Stream>>> links_;
+  std::vector<std::weak_ptr<master_follower>> followers_;
+  std::uint64_t serving_id_ = 0;
+  address serving_{"", 0};
+  bool serving_verified_ = false;
 };
 
 /// The machine's settings from the client's configuration.

@@ -6,13 +6,20 @@
 /// finds and verifies the master; this keeps the wanted channels and
 /// patterns, sends them with the `ROLE` of every new connection, delivers
 /// messages and measures the deaf time of each reconnection.
+///
+/// Two ways to follow the master: a driver of its own (the subscriber made
+/// from a config), or the driver of a client (`shared`: a follower of the
+/// client's HA core, with no sentinel subscriptions or resolution of its
+/// own; it opens its connection to the node that core verified).
 
 #include <redis_ha/address.hpp>
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/connection.hpp>
 #include <redis_ha/connection_factory.hpp>
+#include <redis_ha/detail/backoff.hpp>
 #include <redis_ha/detail/log_format.hpp>
 #include <redis_ha/detail/master_driver.hpp>
+#include <redis_ha/detail/role.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/logger.hpp>
 #include <redis_ha/reply.hpp>
@@ -20,6 +27,7 @@
 #include <redis_ha/subscriber_types.hpp>
 
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -35,7 +43,9 @@ namespace redis_ha {
 namespace detail {
 
 template <class Stream>
-class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stream>>, private master_owner<Stream> {
+class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stream>>,
+                        private master_owner<Stream>,
+                        public master_follower {
  public:
   using executor_type = typename Stream::executor_type;
   using connection_type = basic_connection<Stream>;
@@ -45,15 +55,24 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
   /// subscriber moved, at most (it is closed as soon as the new node
   /// confirmed the subscriptions).
   static constexpr std::chrono::milliseconds retire_after{2000};
+  /// How long the client sharing its HA core holds `PUBLISH`es while this
+  /// subscriber re-subscribes on a new master, at most.
+  static constexpr std::chrono::milliseconds settle_limit{1000};
 
+  /// A subscriber with an HA core of its own.
   subscriber_impl(const executor_type& ex, client_config cfg, connection_factory<Stream> factory)
-      : ex_(ex), cfg_(std::move(cfg)) {
+      : ex_(ex), cfg_(std::move(cfg)), factory_(factory), retry_(ex), settle_timer_(ex),
+        backoff_(cfg_.backoff_min, cfg_.backoff_max) {
     auto f = make_fsm_config(cfg_);
     f.want_replicas = false;
     driver_ = std::make_shared<master_driver<Stream>>(ex, std::move(f), cfg_.connection, cfg_.sentinel,
                                                       std::move(factory));
     driver_->retire_grace = retire_after;
   }
+  /// A subscriber following the HA core `driver` of a client (its settings `cfg`).
+  subscriber_impl(std::shared_ptr<master_driver<Stream>> driver, client_config cfg, connection_factory<Stream> factory)
+      : ex_(driver->executor()), cfg_(std::move(cfg)), driver_(std::move(driver)), shared_(true),
+        factory_(std::move(factory)), retry_(ex_), settle_timer_(ex_), backoff_(cfg_.backoff_min, cfg_.backoff_max) {}
   ~subscriber_impl() override { close(); }
 
   const executor_type& executor() const noexcept { return ex_; }
@@ -71,7 +90,11 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
 
   void start() {
     asio::post(ex_, [self = this->shared_from_this()] {
-      if (!self->closed_) self->driver_->start(self.get());
+      if (self->closed_) return;
+      if (self->shared_)
+        self->driver_->follow(self);
+      else
+        self->driver_->start(self.get());
     });
   }
 
@@ -103,9 +126,14 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
   void close() {
     if (closed_) return;
     closed_ = true;
-    driver_->close();
+    if (!shared_) driver_->close();  // a shared core belongs to its client
+    retry_.cancel();
+    settle_timer_.cancel();
+    for (auto* c : {&conn_, &verifying_})
+      if (*c && shared_) (*c)->close();
     conn_.reset();
     verifying_.reset();
+    end_settling();
   }
 
  private:
@@ -143,11 +171,18 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
 
   void on_ready(std::uint64_t id, const std::shared_ptr<connection_type>& conn, const address& node, bool,
                 const response& verify) override {
-    conn_ = conn;
     conn_id_ = id;
-    node_ = node;
     if (verifying_ == conn) verifying_.reset();
+    adopt(conn, node, verify, driver_->own_commands());
     driver_->drop_retired();  // make before break: the old connection delivered until now
+  }
+
+  // `conn` to `node` confirmed the subscriptions (`verify`'s replies from `first`).
+  void adopt(const std::shared_ptr<connection_type>& conn, const address& node, const response& verify,
+             std::size_t first) {
+    conn_ = conn;
+    node_ = node;
+    suspect_at_.reset();
     ++stats_.connects;
     std::chrono::milliseconds deaf{0};
     if (lost_pending_) {
@@ -163,13 +198,13 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
     } else {
       log().log(log_level::info, "redis_ha: subscriber: subscribed on {}", node.to_string());
     }
-    report_refusals(verify, driver_->own_commands());
+    report_refusals(verify, first);
     emit(subscriber_event::kind::subscribed, node, {}, {}, deaf);
   }
 
   void on_unready(std::uint64_t id) override {
     if (id != conn_id_) return;
-    mark_lost();
+    mark_lost(suspect_at_);
     conn_.reset();
     conn_id_ = 0;
   }
@@ -179,7 +214,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
     switch (ev.type) {
       case k::master_lost:
       case k::reconnecting:
-        mark_lost();
+        mark_lost(suspect_at_);
         emit(subscriber_event::kind::lost, ev.node, ev.ec, ev.detail);
         break;
       case k::resolve_failed:
@@ -189,6 +224,135 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
       default:
         break;
     }
+  }
+
+  // --- following a client's HA core (shared mode) ----------------------------------
+
+  void on_master(const address& node, bool verified) override {
+    if (closed_) return;
+    target_ = node;
+    target_verified_ = verified;
+    const auto since = suspect_at_.value_or(steady::now());
+    suspect_at_.reset();
+    if (conn_ && conn_->is_open() && node_ == node) return;  // the subscription never stopped working
+    if (conn_ && conn_->is_open()) {
+      // The master moved while this subscription was up: it is deaf to the
+      // new master since the core lost the old one (or since now).
+      mark_lost(since);
+      begin_settling();
+      emit(subscriber_event::kind::lost, node_, {}, "the master moved to " + node.to_string());
+    }
+    backoff_.reset();
+    connect_to(node);
+  }
+
+  void on_master_lost() override {
+    if (closed_) return;
+    target_.reset();
+    if (!suspect_at_) suspect_at_ = steady::now();  // the old subscription may be deaf from here on
+    retry_.cancel();
+  }
+
+  // Both ways of following (a master_owner or a master_follower hold).
+  void on_hold(bool on) override {
+    if (on && !suspect_at_) suspect_at_ = steady::now();  // the promoted node may take PUBLISHes from now on
+    if (!on) suspect_at_.reset();                         // called off: the master stays
+  }
+
+  void on_driver_closed() override {
+    if (closed_) return;
+    emit(subscriber_event::kind::lost, node_, make_error_code(error::client_closed), "the client was closed");
+    close();
+  }
+
+  bool settling() const override { return settling_; }
+
+  // A connection of its own to `node`: ROLE and every subscription in one write.
+  void connect_to(const address& node) {
+    if (closed_) return;
+    begin_settling();
+    auto c = factory_(ex_, cfg_.connection, node_kind::data);
+    prepare(*c);
+    if (verifying_ && verifying_ != conn_) verifying_->close();
+    verifying_ = c;
+    const auto attempt = ++attempt_;
+    std::weak_ptr<subscriber_impl> weak = this->shared_from_this();
+    c->async_connect(node, [weak, c, node, attempt](std::error_code ec) {
+      auto self = weak.lock();
+      if (!self || self->closed_ || attempt != self->attempt_) return c->close();
+      if (ec) return self->attempt_failed(node, ec, ec.message());
+      request r;
+      r.push("ROLE");
+      for (const auto& ch : self->channels_) r.push("SUBSCRIBE", ch);
+      for (const auto& p : self->patterns_) r.push("PSUBSCRIBE", p);
+      c->async_exec(r, [weak, c, node, attempt](std::error_code ec, response resp) {
+        auto self = weak.lock();
+        if (!self || self->closed_ || attempt != self->attempt_) return c->close();
+        if (!ec && resp.empty()) ec = error::protocol_error;
+        if (ec) return self->attempt_failed(node, ec, ec.message());
+        const auto role = parse_role(resp[0]);
+        if (self->target_verified_ && role.role != role_info::kind::master) {
+          c->close();
+          return self->attempt_failed(node, make_error_code(error::not_master),
+                                      "ROLE answered " + resp[0].to_string() + ", not master");
+        }
+        self->confirmed(c, node, resp);
+      });
+    });
+  }
+
+  void confirmed(const std::shared_ptr<connection_type>& c, const address& node, const response& resp) {
+    auto old = std::move(conn_);
+    verifying_.reset();
+    backoff_.reset();
+    adopt(c, node, resp, 1);
+    if (old && old != c) old->close();  // make before break
+    end_settling();
+    std::weak_ptr<subscriber_impl> weak = this->shared_from_this();
+    c->async_wait_closed([weak, c](std::error_code why) {
+      auto self = weak.lock();
+      if (!self || self->closed_ || self->conn_ != c) return;
+      self->conn_.reset();
+      self->mark_lost(self->suspect_at_.value_or(steady::now()));
+      self->begin_settling();  // from now on the client's PUBLISHes would miss this process
+      self->emit(subscriber_event::kind::lost, self->node_, why, why.message());
+      if (self->target_) self->retry_after(std::chrono::milliseconds(0));
+    });
+  }
+
+  void attempt_failed(const address& node, std::error_code ec, const std::string& detail) {
+    ++stats_.failed_attempts;
+    emit(subscriber_event::kind::attempt_failed, node, ec, detail);
+    if (target_ && *target_ == node) retry_after(backoff_.next());
+  }
+
+  void retry_after(std::chrono::milliseconds delay) {
+    retry_.expires_after(delay);
+    std::weak_ptr<subscriber_impl> weak = this->shared_from_this();
+    retry_.async_wait([weak](std::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closed_ || !self->target_) return;
+      if (self->conn_ && self->conn_->is_open() && self->node_ == *self->target_) return;
+      self->connect_to(*self->target_);
+    });
+  }
+
+  // While re-subscribing, the client sharing the core holds its PUBLISHes
+  // (at most settle_limit).
+  void begin_settling() {
+    if (settling_ || (channels_.empty() && patterns_.empty())) return;
+    settling_ = true;
+    settle_timer_.expires_after(settle_limit);
+    std::weak_ptr<subscriber_impl> weak = this->shared_from_this();
+    settle_timer_.async_wait([weak](std::error_code ec) {
+      if (auto self = weak.lock(); self && !ec) self->end_settling();
+    });
+  }
+  void end_settling() {
+    if (!settling_) return;
+    settling_ = false;
+    settle_timer_.cancel();
+    driver_->follower_settled();
   }
 
   // --- messages ----------------------------------------------------------------
@@ -223,15 +387,26 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
     }
   }
 
-  void mark_lost() {
+  // The subscription stopped working at `since` (default: now).
+  void mark_lost(std::optional<steady::time_point> since = std::nullopt) {
     if (lost_pending_) return;  // a reconnection already in progress keeps its start
     lost_pending_ = true;
-    lost_at_ = steady::now();
+    lost_at_ = since.value_or(steady::now());
   }
 
   executor_type ex_;
   client_config cfg_;
   std::shared_ptr<master_driver<Stream>> driver_;
+  bool shared_ = false;  // driver_ belongs to a client
+  connection_factory<Stream> factory_;
+  asio::steady_timer retry_;
+  asio::steady_timer settle_timer_;
+  backoff backoff_;
+  std::optional<address> target_;  // shared mode: the node the core serves from
+  bool target_verified_ = false;
+  std::optional<steady::time_point> suspect_at_;  // the core lost its master: maybe deaf since
+  std::uint64_t attempt_ = 0;
+  bool settling_ = false;
 
   std::set<std::string> channels_;
   std::set<std::string> patterns_;

@@ -7,6 +7,7 @@
 /// in separate compilation.
 
 #include <redis_ha/connection.hpp>
+#include <redis_ha/detail/client_impl.hpp>
 #include <redis_ha/detail/subscriber_impl.hpp>
 #include <redis_ha/subscriber.hpp>
 
@@ -21,6 +22,13 @@ std::shared_ptr<subscriber_impl<Stream>> subscriber_ops<Stream>::create(const ex
                                                                         connection_factory<Stream> factory) {
   if (!factory) factory = default_connection_factory<Stream>();
   auto impl = std::make_shared<impl_type>(ex, std::move(cfg), std::move(factory));
+  impl->start();
+  return impl;
+}
+
+template <class Stream>
+std::shared_ptr<subscriber_impl<Stream>> subscriber_ops<Stream>::create_on(client_impl<Stream>& client) {
+  auto impl = std::make_shared<impl_type>(client.driver(), client.config(), client.factory());
   impl->start();
   return impl;
 }
