@@ -28,7 +28,7 @@ struct client_event {
     request_failed,    ///< a request failed with a failover-related error (`ec`)
     replica_added,     ///< `node` was verified as a replica and serves reads
     reconnecting,      ///< a reply from master `node` was rejected (`ec`: too large, too deep, malformed); not a failover: the client reconnects to `node` after the backoff
-    hold,              ///< a promotion of `node` is announced: writes are held back until it is verified (bounded by `promotion_hold`)
+    hold,              ///< writes are held back (bounded by `promotion_hold`): a promotion of `node` is announced, or (direct mode) a replica left master `node` and the probes look for a promotion; `detail` "released" when they resume on the same master
     following,         ///< `node` is a replica whose ROLE names another master (`detail`), which is tried next
     sentinels_disagree,  ///< the sentinels named different masters (`detail` lists who said what)
     sentinel_learned,  ///< `node` was learned from `SENTINEL sentinels` and is used from now on

@@ -972,3 +972,99 @@ TEST_CASE("master_fsm: a redirect while not ready, or after close, asks for noth
   h.apply(h.fsm.close());
   CHECK(h.fsm.on_redirect(1, m2, h.now).empty());
 }
+
+namespace {
+std::vector<std::uint64_t> probes_in(const fsm_actions& acts) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& a : acts)
+    if (a.what == act::probe) ids.push_back(a.id);
+  return ids;
+}
+}  // namespace
+
+TEST_CASE("master_fsm: a replica that left the master holds writes until a probe round finds no promotion",
+          "[fsm][direct][history][replica_left]") {
+  lb_harness h;
+  const auto id = h.fsm.master_id();
+  h.apply(h.fsm.on_replica_left(id, h.now));
+  auto hold = h.find(act::hold);
+  REQUIRE(hold);
+  CHECK(hold->flag);
+  CHECK(h.fsm.held());
+  CHECK(h.emitted(client_event::kind::hold));
+  CHECK(h.is_armed(fsm_timer::kind::hold));
+  auto p = probes_in(h.last);  // probed at once, not at the next interval
+  REQUIRE(p.size() == 3);
+  // Again while held: nothing new.
+  h.apply(h.fsm.on_replica_left(id, h.now));
+  CHECK(h.last.empty());
+  // Our master, a failed probe, a replica of ours: no evidence...
+  h.apply(h.fsm.on_probe(p[0], {}, with_ids(master_role(), hist_a), h.now));
+  CHECK_FALSE(h.find(act::hold));
+  h.apply(h.fsm.on_probe(p[1], make_error_code(std::errc::connection_refused), {}, h.now));
+  CHECK_FALSE(h.find(act::hold));
+  // ... and the last answer of the round releases the writes on the same master.
+  h.apply(h.fsm.on_probe(p[2], {}, with_ids(replica_of(m1), hist_a), h.now));
+  hold = h.find(act::hold);
+  REQUIRE(hold);
+  CHECK_FALSE(hold->flag);
+  auto released = h.emitted(client_event::kind::hold);
+  REQUIRE(released);
+  CHECK(released->event.detail == "released");
+  CHECK_FALSE(h.fsm.held());
+  CHECK(h.fsm.master_id() == id);
+  CHECK(h.fsm.state() == master_state::ready);
+}
+
+TEST_CASE("master_fsm: a replica that left and was promoted: the probe finds it and the master is left",
+          "[fsm][direct][history][replica_left]") {
+  lb_harness h;
+  const auto id = h.fsm.master_id();
+  h.apply(h.fsm.on_replica_left(id, h.now));
+  auto p = probes_in(h.last);
+  REQUIRE(p.size() == 3);
+  h.apply(h.fsm.on_probe(p[0], {}, with_ids(master_role(), hist_b, hist_a), h.now));
+  CHECK(h.emitted(client_event::kind::master_lost));
+  CHECK(h.find(act::retire));
+  CHECK_FALSE(h.fsm.held());
+  CHECK(h.fsm.state() != master_state::ready);
+  // The rest of the round changes nothing, and releases nothing.
+  h.apply(h.fsm.on_probe(p[1], {}, with_ids(master_role(), hist_a), h.now));
+  CHECK_FALSE(h.find(act::hold));
+}
+
+TEST_CASE("master_fsm: a replica-left hold ends after promotion_hold when probes do not answer",
+          "[fsm][direct][history][replica_left]") {
+  lb_harness h;
+  const auto id = h.fsm.master_id();
+  h.apply(h.fsm.on_replica_left(id, h.now));
+  REQUIRE(h.fsm.held());
+  h.fire(h.timer_of(fsm_timer::kind::hold));
+  auto hold = h.find(act::hold);
+  REQUIRE(hold);
+  CHECK_FALSE(hold->flag);
+  CHECK_FALSE(h.emitted(client_event::kind::master_lost));  // not a lost master: no promotion seen
+  CHECK(h.fsm.master_id() == id);
+}
+
+TEST_CASE("master_fsm: replica_left is ignored outside direct mode with histories, and for other connections",
+          "[fsm][replica_left]") {
+  harness s(sentinel_cfg());
+  s.ready_on(m1);
+  s.apply(s.fsm.on_replica_left(s.fsm.master_id(), s.now));
+  CHECK(s.last.empty());
+  lb_harness h;
+  h.apply(h.fsm.on_replica_left(h.fsm.master_id() + 1000, h.now));
+  CHECK(h.last.empty());
+}
+
+TEST_CASE("replica_left compares two ROLE replica lists of one master", "[fsm][replica_left]") {
+  using redis_ha::detail::replica_left;
+  const address a{"10.0.0.1", 6379}, b{"10.0.0.2", 6379}, c{"10.0.0.3", 6379};
+  CHECK_FALSE(replica_left({}, {}));
+  CHECK_FALSE(replica_left({a, b}, {b, a}));
+  CHECK_FALSE(replica_left({a}, {a, c}));  // one joined
+  CHECK(replica_left({a, b}, {b}));
+  CHECK(replica_left({a, b}, {b, c}));  // one left, another joined
+  CHECK(replica_left({a}, {}));
+}

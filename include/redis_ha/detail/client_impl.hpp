@@ -18,6 +18,7 @@
 #include <redis_ha/detail/master_driver.hpp>
 #include <redis_ha/detail/replica_pool.hpp>
 #include <redis_ha/detail/retry_policy.hpp>
+#include <redis_ha/detail/role.hpp>
 #include <redis_ha/detail/wait_queue.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/request.hpp>
@@ -169,7 +170,9 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   // --- what the HA core says ---------------------------------------------------
 
   void on_ready(std::uint64_t id, const std::shared_ptr<connection_type>& conn, const address& node, bool verified,
-                const response&) override {
+                const response& verify) override {
+    replicas_seen_ = verify.empty() ? std::vector<address>{} : parse_role(verify[0]).replicas;
+    replicas_pending_.reset();
     master_ = conn;
     master_id_ = id;
     master_addr_ = node;
@@ -188,6 +191,10 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   }
   void on_hold(bool on) override {
     hold_ = on;
+    if (!on && replicas_pending_) {  // released on the same master: its replicas now are the reference
+      replicas_seen_ = std::move(*replicas_pending_);
+      replicas_pending_.reset();
+    }
     if (!on) flush();
   }
   void on_replicas(const std::vector<address>& replicas) override {
@@ -235,17 +242,44 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
       self->on_result(std::move(p), conn, id, ec, std::move(resp), durable);
     };
     if (!durable) return conn->async_exec(r, std::move(handler));
-    // The WAIT leaves in the same write as the request.
+    // The WAIT leaves in the same write as the request; in direct mode with
+    // histories, ROLE after it tells whether a replica left (see on_result).
     request with_wait = r;
     with_wait.push("WAIT", cfg_.min_replicas_acked, cfg_.replication_timeout.count());
+    if (checks_replicas()) with_wait.push("ROLE");
     conn->async_exec(with_wait, std::move(handler));
+  }
+
+  bool checks_replicas() const noexcept { return driver_->fsm().tracks_history(); }
+
+  // A durable write's trailing ROLE on master connection `id`: true when
+  // the master still has every replica it had (so WAIT's count can be
+  // trusted). A replica that left may have been promoted (direct mode has
+  // no Sentinel to say so), and then what the others acknowledge is lost:
+  // the core holds writes and probes, and this write counts as unconfirmed.
+  bool replicas_intact(std::uint64_t id, const reply& role) {
+    const auto info = parse_role(role);
+    if (info.role != role_info::kind::master) return false;
+    if (id != master_id_) return true;  // an old connection: its verdict is moot
+    if (!replica_left(replicas_seen_, info.replicas)) {
+      if (!hold_) replicas_seen_ = info.replicas;  // replicas that joined count from now on
+      return true;
+    }
+    replicas_pending_ = info.replicas;
+    if (!closed_) driver_->replica_left(id);
+    return false;
   }
 
   void on_result(pending_ptr p, const std::shared_ptr<connection_type>& conn, std::uint64_t id, std::error_code ec,
                  response resp, bool durable) {
     long long acked = -1;
+    bool intact = true;
+    if (durable && !ec && checks_replicas() && !resp.empty()) {
+      intact = replicas_intact(id, resp.back());
+      resp.pop_back();
+    }
     if (durable && !ec && !resp.empty()) {
-      if (resp.back().is_integer()) acked = resp.back().as_integer();
+      if (resp.back().is_integer() && intact) acked = resp.back().as_integer();
       resp.pop_back();
     }
     auto d = decide(p->req, ec, resp);
@@ -372,6 +406,8 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   bool proved_ = false;
   bool closed_ = false;
   std::vector<address> replicas_;
+  std::vector<address> replicas_seen_;                  // the master's replicas by ROLE (durable writes)
+  std::optional<std::vector<address>> replicas_pending_;  // after one left: the reference once released
 
   wait_queue<pending_ptr> waiting_;
   wait_queue<waiter> ready_waiters_;

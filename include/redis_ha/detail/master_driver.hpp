@@ -119,6 +119,8 @@ class master_driver : public std::enable_shared_from_this<master_driver<Stream>>
   void redirect(std::uint64_t id, const address& primary) { feed(fsm_.on_redirect(id, primary, now())); }
   /// A request on connection `id` was answered.
   void healthy(std::uint64_t id) { feed(fsm_.on_healthy(id)); }
+  /// A durable write's `ROLE` on connection `id` lacks a replica the master had.
+  void replica_left(std::uint64_t id) { feed(fsm_.on_replica_left(id, now())); }
   /// How many replies at the start of a verification belong to the driver
   /// (`ROLE`, plus `INFO replication` when histories are tracked).
   std::size_t own_commands() const noexcept { return fsm_.tracks_history() ? 2 : 1; }

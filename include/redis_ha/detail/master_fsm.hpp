@@ -83,6 +83,7 @@ class master_fsm {
     attempt_ = {};
     master_id_ = 0;
     held_ = false;
+    confirming_ = false;
     act(fsm_action::type::shutdown);
     return take();
   }
@@ -135,6 +136,12 @@ class master_fsm {
   fsm_actions on_timer(fsm_timer t, time_point now);
   /// The ROLE answer (or failure) of direct-mode probe `id`.
   fsm_actions on_probe(std::uint64_t id, std::error_code ec, const role_info& info, time_point now);
+  /// Direct mode with histories: a durable write's `ROLE` showed that a
+  /// replica the master had is gone. It may have been promoted, and then
+  /// every write the remaining replicas acknowledge is lost: writes are held
+  /// and the nodes probed at once; the hold ends when that probe round
+  /// found no promotion (or after `promotion_hold`), or the machine leaves.
+  fsm_actions on_replica_left(std::uint64_t id, time_point now);
   /// The replica list should be looked at again soon (a replica connection
   /// was lost or failed its check): after `delay`, unless sooner anyway.
   fsm_actions on_replicas_wanted(ms delay) {
@@ -236,6 +243,8 @@ class master_fsm {
   void master_lost(std::error_code ec, std::string detail, bool retire, time_point now);
   void leave_master(bool retire);
   void start_probe();
+  void probe_verdict(const role_info& info, time_point now);
+  void release_hold(const std::string& why);
   void go_to_announced(const address& node, const std::string& why, time_point now);
   void switch_away(const std::string& why, const address* node, time_point now);
   bool superseded(const std::string& replid) const {
@@ -280,6 +289,7 @@ class master_fsm {
   address master_addr_{"", 0};
   bool verified_ = false;
   bool held_ = false;
+  bool confirming_ = false;  // held after a replica left: released by a clean probe round
   bool proved_ = false;
   bool had_master_ = false;
   bool watching_ = false;

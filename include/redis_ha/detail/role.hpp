@@ -7,6 +7,7 @@
 #include <redis_ha/address.hpp>
 #include <redis_ha/reply.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 #include <string_view>
@@ -101,6 +102,14 @@ inline void parse_replication(const reply& r, role_info& info) {
   info.replid = id(value("master_replid"));
   info.replid2 = id(value("master_replid2"));
   info.link_up = value("master_link_status") == "up";
+}
+
+/// True when a replica of `before` is missing from `now` (two `ROLE`
+/// replica lists of one master, addresses as that master reports them).
+inline bool replica_left(const std::vector<address>& before, const std::vector<address>& now) {
+  for (const auto& a : before)
+    if (std::find(now.begin(), now.end(), a) == now.end()) return true;
+  return false;
 }
 
 }  // namespace detail

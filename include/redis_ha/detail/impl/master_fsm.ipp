@@ -288,6 +288,7 @@ inline void master_fsm::leave_master(bool retire) {
   cancel({fsm_timer::kind::stable, master_id_});
   if (held_) cancel({fsm_timer::kind::hold, 0});
   held_ = false;
+  confirming_ = false;
   master_id_ = 0;
 }
 
@@ -458,10 +459,17 @@ inline fsm_actions master_fsm::on_probe(std::uint64_t id, std::error_code ec, co
   auto it = std::find(probes_.begin(), probes_.end(), id);
   if (it == probes_.end() || state_ != master_state::ready) return take();
   probes_.erase(it);
-  if (ec) return take();
+  if (!ec) probe_verdict(info, now);
+  // Held because a replica left: a whole round without evidence of a promotion ends it.
+  if (confirming_ && probes_.empty() && state_ == master_state::ready)
+    release_hold("the probes found no promoted node");
+  return take();
+}
+
+inline void master_fsm::probe_verdict(const role_info& info, time_point now) {
   const bool ids = !replid_.empty() && !info.replid.empty();
   if (ids) {
-    if (info.replid == replid_ || info.replid == replid2_) return take();
+    if (info.replid == replid_ || info.replid == replid2_) return;
     if (info.replid2 == replid_) {
       note_superseded(replid_);
       probes_.clear();
@@ -472,7 +480,7 @@ inline fsm_actions master_fsm::on_probe(std::uint64_t id, std::error_code ec, co
                               master_addr_.to_string() + " (master_replid2 " + replid_.substr(0, 8) +
                               "): that node was promoted and " + master_addr_.to_string() + " is stale";
       switch_away(why, replica && !followed.host.empty() ? &followed : nullptr, now);
-      return take();
+      return;
     }
     if (info.role == role_info::kind::master) {
       if (!warned_two_masters_)
@@ -482,16 +490,40 @@ inline fsm_actions master_fsm::on_probe(std::uint64_t id, std::error_code ec, co
                  "); staying with the one in use: nothing shows which is real",
              master_addr_, error::role_mismatch, info.replid);
       warned_two_masters_ = true;
-      return take();
+      return;
     }
-    if (!info.link_up) return take();
+    if (!info.link_up) return;
   }
-  if (info.role != role_info::kind::replica) return take();
+  if (info.role != role_info::kind::replica) return;
   const address followed = mapped(info.master);
-  if (followed == master_addr_ || followed.host.empty()) return take();
+  if (followed == master_addr_ || followed.host.empty()) return;
   probes_.clear();
   go_to_announced(followed, "a replica reached through the configured addresses follows " + followed.to_string(), now);
+  return;
+}
+
+inline fsm_actions master_fsm::on_replica_left(std::uint64_t id, time_point now) {
+  (void)now;
+  if (state_ != master_state::ready || id != master_id_ || !tracks_history() || held_) return take();
+  held_ = true;
+  confirming_ = true;
+  act(fsm_action::type::hold).flag = true;
+  arm({fsm_timer::kind::hold, 0}, cfg_.promotion_hold);
+  emit(client_event::kind::hold, log_level::info,
+       "redis_ha: a replica of " + master_addr_.to_string() +
+           " disconnected from it; holding writes until the probes show whether it was promoted",
+       master_addr_);
+  start_probe();
   return take();
+}
+
+inline void master_fsm::release_hold(const std::string& why) {
+  held_ = false;
+  confirming_ = false;
+  cancel({fsm_timer::kind::hold, 0});
+  act(fsm_action::type::hold).flag = false;
+  emit(client_event::kind::hold, log_level::info, "redis_ha: writes to " + master_addr_.to_string() + " resume: " + why,
+       master_addr_, {}, "released");
 }
 
 inline fsm_actions master_fsm::on_timer(fsm_timer t, time_point now) {
@@ -518,7 +550,9 @@ inline fsm_actions master_fsm::on_timer(fsm_timer t, time_point now) {
                        now);
       break;
     case fsm_timer::kind::hold:
-      if (held_ && state_ == master_state::ready)
+      if (held_ && confirming_ && state_ == master_state::ready)
+        release_hold("no probe showed a promotion within " + std::to_string(cfg_.promotion_hold.count()) + " ms");
+      else if (held_ && state_ == master_state::ready)
         master_lost(error::master_unavailable,
                     "promotion announced but not confirmed within " + std::to_string(cfg_.promotion_hold.count()) +
                         " ms",
