@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "support/eventually.hpp"
+#include "support/fault_proxy.hpp"
 #include "support/ha_config.hpp"
 #include "support/ha_writer.hpp"
 #include "support/sync_client.hpp"
@@ -58,5 +60,39 @@ TEST_CASE("min_replicas_acked=1 through a master crash: no acknowledged write is
   REQUIRE(w.wait_more_acked(50, 15s));
   w.stop();
   for (auto& o : w.outcomes()) CHECK((!o.ec || o.ec == error::not_replicated));
+  CHECK(w.missing_on(new_port).empty());
+}
+
+// Direct mode has no Sentinel to announce the promotion: the replica that is
+// not promoted keeps acknowledging the old master's WAITs until Sentinel
+// reconfigures it. ROLE after every durable write shows the promoted replica
+// leaving the old master: writes are held until a probe finds the promoted
+// node, so nothing acknowledged is lost.
+TEST_CASE("min_replicas_acked=1 in direct mode behind a load balancer: a graceful failover loses no acknowledged write",
+          "[durability][direct]") {
+  topology topo;
+  redis_ha::test::fault_proxy balancer(topo.node_ports());  // round-robin per connection
+  redis_ha::client_config cfg;
+  cfg.addresses = {{"127.0.0.1", balancer.port()}};
+  cfg.min_replicas_acked = 1;
+  cfg.replication_timeout = 100ms;
+  cfg.failover_budget = 10s;
+  redis_ha::test::background_writer w(cfg, "direct-durable");
+  REQUIRE(w.wait_more_acked(50, 10s));
+  topo.wait_replicas_in_sync();
+  const auto old_port = topo.failover();
+  const auto new_port = topo.wait_for_master_change(old_port);
+  REQUIRE(w.wait_more_acked(100, 15s));
+  w.stop();
+  std::size_t failed = 0;
+  for (auto& o : w.outcomes()) failed += o.ec ? 1 : 0;
+  CHECK(failed == 0);
+  // The old master is demoted (and resynced) late: wait for it, then count.
+  CHECK(redis_ha::test::eventually(
+      [&] {
+        const auto role = redis_ha::test::command(old_port, {"ROLE"});
+        return !role.elements.empty() && role.elements[0].str == "slave";
+      },
+      20s));
   CHECK(w.missing_on(new_port).empty());
 }

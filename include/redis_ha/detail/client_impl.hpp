@@ -145,6 +145,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
     clock::time_point created = clock::now();
     any_completion<std::error_code, response> handler;
     clock::time_point deadline = clock::time_point::max();
+    std::shared_ptr<const std::vector<address>> replicas;  // the master's replicas when sent (durable, direct)
   };
   using pending_ptr = std::unique_ptr<pending>;
   using waiter = any_completion<std::error_code>;
@@ -171,7 +172,8 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
 
   void on_ready(std::uint64_t id, const std::shared_ptr<connection_type>& conn, const address& node, bool verified,
                 const response& verify) override {
-    replicas_seen_ = verify.empty() ? std::vector<address>{} : parse_role(verify[0]).replicas;
+    replicas_seen_ = std::make_shared<const std::vector<address>>(
+        verify.empty() ? std::vector<address>{} : parse_role(verify[0]).replicas);
     replicas_pending_.reset();
     master_ = conn;
     master_id_ = id;
@@ -192,7 +194,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   void on_hold(bool on) override {
     hold_ = on;
     if (!on && replicas_pending_) {  // released on the same master: its replicas now are the reference
-      replicas_seen_ = std::move(*replicas_pending_);
+      replicas_seen_ = std::make_shared<const std::vector<address>>(std::move(*replicas_pending_));
       replicas_pending_.reset();
     }
     if (!on) flush();
@@ -236,6 +238,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
 
   // `id`: the master connection's id in the HA core, 0 for a replica.
   void send_on(const std::shared_ptr<connection_type>& conn, std::uint64_t id, pending_ptr p, bool durable) {
+    if (durable && checks_replicas()) p->replicas = replicas_seen_;
     const request& r = p->req;  // lives on the heap with *p, which the handler owns
     auto handler = [self = this->shared_from_this(), p = std::move(p), conn, id, durable](std::error_code ec,
                                                                                        response resp) mutable {
@@ -252,21 +255,25 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
 
   bool checks_replicas() const noexcept { return driver_->fsm().tracks_history(); }
 
-  // A durable write's trailing ROLE on master connection `id`: true when
-  // the master still has every replica it had (so WAIT's count can be
-  // trusted). A replica that left may have been promoted (direct mode has
-  // no Sentinel to say so), and then what the others acknowledge is lost:
-  // the core holds writes and probes, and this write counts as unconfirmed.
-  bool replicas_intact(std::uint64_t id, const reply& role) {
-    const auto info = parse_role(role);
+  // A durable write's trailing ROLE on connection `id`: true when the
+  // master still has every replica it had when the write was sent
+  // (`before`), so WAIT's count can be trusted. A replica that left may have
+  // been promoted (direct mode has no Sentinel to say so), and then what
+  // the others acknowledge is lost: the write counts as unconfirmed, and on
+  // the master in use the core holds writes and probes.
+  bool replicas_intact(std::uint64_t id, const std::vector<address>& before, const reply& role) {
+    auto info = parse_role(role);
     if (info.role != role_info::kind::master) return false;
-    if (id != master_id_) return true;  // an old connection: its verdict is moot
-    if (!replica_left(replicas_seen_, info.replicas)) {
-      if (!hold_) replicas_seen_ = info.replicas;  // replicas that joined count from now on
+    const bool left = replica_left(before, info.replicas);
+    if (id != master_id_ || closed_) return !left;
+    if (!left) {
+      // Replicas that joined count from now on (not while held: the pending list decides then).
+      if (!hold_ && info.replicas.size() != replicas_seen_->size())
+        replicas_seen_ = std::make_shared<const std::vector<address>>(std::move(info.replicas));
       return true;
     }
-    replicas_pending_ = info.replicas;
-    if (!closed_) driver_->replica_left(id);
+    replicas_pending_ = std::move(info.replicas);
+    driver_->replica_left(id);
     return false;
   }
 
@@ -274,8 +281,8 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
                  response resp, bool durable) {
     long long acked = -1;
     bool intact = true;
-    if (durable && !ec && checks_replicas() && !resp.empty()) {
-      intact = replicas_intact(id, resp.back());
+    if (durable && !ec && p->replicas && !resp.empty()) {
+      intact = replicas_intact(id, *p->replicas, resp.back());
       resp.pop_back();
     }
     if (durable && !ec && !resp.empty()) {
@@ -406,7 +413,8 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   bool proved_ = false;
   bool closed_ = false;
   std::vector<address> replicas_;
-  std::vector<address> replicas_seen_;                  // the master's replicas by ROLE (durable writes)
+  std::shared_ptr<const std::vector<address>> replicas_seen_ =  // the master's replicas by ROLE (durable writes)
+      std::make_shared<const std::vector<address>>();
   std::optional<std::vector<address>> replicas_pending_;  // after one left: the reference once released
 
   wait_queue<pending_ptr> waiting_;
