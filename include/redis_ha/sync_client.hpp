@@ -38,6 +38,19 @@
 
 namespace redis_ha {
 
+class any_stream;
+template <class Stream>
+class basic_client;
+class sync_client;
+
+namespace detail {
+/// For `sync_subscriber(sync_client&)`: the `sync_client`'s asynchronous
+/// client (use it on that client's executor only).
+struct sync_client_access {
+  REDIS_HA_DECL static basic_client<any_stream>& client(sync_client& c);
+};
+}  // namespace detail
+
 /// A blocking HA client. Each call hands the request to the I/O thread and
 /// waits for its completion; calls from many threads are pipelined on the
 /// same master connection.
@@ -178,6 +191,7 @@ class sync_client {
   REDIS_HA_DECL client_stats stats();
 
  private:
+  friend struct detail::sync_client_access;
   struct impl;  // the io_context, the client and the I/O thread
   std::unique_ptr<impl> impl_;
 };

@@ -10,8 +10,11 @@
 #include <redis_ha/address.hpp>
 #include <redis_ha/client_config.hpp>
 #include <redis_ha/error.hpp>
+#include <redis_ha/client.hpp>
 #include <redis_ha/subscriber.hpp>
+#include <redis_ha/sync_client.hpp>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -55,6 +58,10 @@ namespace redis_ha {
 ///   across reconnections and failovers. They return at once.
 /// - **Reconnections** and deaf time are those of `subscriber`: messages
 ///   published while no subscription works are not received.
+/// - **Built on a `sync_client`** (`sync_subscriber sub{redis}`), it shares
+///   that client's HA core and I/O thread, as `subscriber(client)` does:
+///   one view of the master, and the client's `PUBLISH`es wait while it
+///   re-subscribes. The `sync_client` must outlive it.
 ///
 /// Thread safety: every member function may be called from any thread, by
 /// several threads at once (each message goes to one `next()` caller),
@@ -68,20 +75,39 @@ class sync_subscriber {
   /// Starts the I/O thread and the subscriber (which starts connecting at
   /// once, with no subscription until `subscribe` / `psubscribe`).
   explicit sync_subscriber(client_config cfg, std::size_t max_pending = default_max_pending)
-      : work_(asio::make_work_guard(ioc_)),
+      : ex_(ioc_.get_executor()),
+        work_(asio::make_work_guard(ioc_)),
         max_pending_(max_pending == 0 ? 1 : max_pending),
         sub_(std::make_unique<subscriber>(ioc_.get_executor(), std::move(cfg))) {
-    sub_->set_message_handler([this](const message& m) { on_message(m); });
-    sub_->set_event_handler([this](const subscriber_event& ev) { on_event(ev); });
+    install_handlers();
     thread_ = std::thread([this] { ioc_.run(); });
+  }
+
+  /// Shares the HA core and the I/O thread of `client`, which must outlive
+  /// this subscriber (see `basic_subscriber(basic_client&)`).
+  explicit sync_subscriber(sync_client& client, std::size_t max_pending = default_max_pending)
+      : ex_(detail::sync_client_access::client(client).get_executor()),
+        work_(asio::make_work_guard(ioc_)),
+        max_pending_(max_pending == 0 ? 1 : max_pending) {
+    work_.reset();  // the client's thread does the I/O; ioc_ stays idle
+    auto& async_client = detail::sync_client_access::client(client);
+    on_io([&] {
+      sub_ = std::make_unique<subscriber>(async_client);
+      install_handlers();
+    });
   }
 
   /// Closes the subscriber and joins the I/O thread; a `next()` waiting in
   /// another thread returns `std::nullopt`.
   ~sync_subscriber() {
-    close();
-    work_.reset();
-    thread_.join();
+    if (thread_.joinable()) {
+      close();
+      work_.reset();
+      thread_.join();
+    } else {
+      if (mark_closed()) cv_.notify_all();
+      on_io([this] { sub_.reset(); });  // on the client's thread, which is still running
+    }
   }
   sync_subscriber(const sync_subscriber&) = delete;
   sync_subscriber& operator=(const sync_subscriber&) = delete;
@@ -162,17 +188,21 @@ class sync_subscriber {
   /// Stops: closes the connections; waiting `next()` calls return
   /// `std::nullopt`, later ones return what is still queued, then nothing.
   void close() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (closed_) return;
-      closed_ = true;
-      subscribed_ = false;
-    }
+    if (!mark_closed()) return;
     cv_.notify_all();
-    asio::post(ioc_, [this] { sub_.reset(); });  // destroyed on its executor
+    asio::post(ex_, [this] { sub_.reset(); });  // destroyed on its executor
   }
 
  private:
+  // False when it was closed already.
+  bool mark_closed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return false;
+    closed_ = true;
+    subscribed_ = false;
+    return true;
+  }
+
   template <class Range>
   static std::vector<std::string> list(const Range& names) {
     std::vector<std::string> out;
@@ -180,8 +210,13 @@ class sync_subscriber {
     return out;
   }
 
+  void install_handlers() {
+    sub_->set_message_handler([this](const message& m) { on_message(m); });
+    sub_->set_event_handler([this](const subscriber_event& ev) { on_event(ev); });
+  }
+
   void change(void (subscriber::*op)(std::string_view), std::vector<std::string> names) {
-    asio::post(ioc_, [this, op, names = std::move(names)] {
+    asio::post(ex_, [this, op, names = std::move(names)] {
       if (!sub_) return;
       for (const auto& n : names) (sub_.get()->*op)(n);
     });
@@ -191,7 +226,7 @@ class sync_subscriber {
   auto on_io(F f) -> decltype(f()) {
     std::packaged_task<decltype(f())()> task(std::move(f));
     auto result = task.get_future();
-    asio::post(ioc_, [&task] { task(); });
+    asio::post(ex_, [&task] { task(); });
     return result.get();
   }
 
@@ -228,7 +263,8 @@ class sync_subscriber {
     if (handler) handler(ev);
   }
 
-  asio::io_context ioc_{1};
+  asio::io_context ioc_{1};  // own I/O thread's (idle when built on a sync_client)
+  asio::any_io_executor ex_;  // where the subscriber lives: ioc_'s, or the sync_client's
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;

@@ -2,6 +2,7 @@
 // timeouts, subscriptions while connected, the bounded queue, reconnection
 // after CLIENT KILL, close() waking a blocked next(), several consumer
 // threads, and a Sentinel failover (SIGKILL of the master).
+#include <redis_ha/sync_client.hpp>
 #include <redis_ha/sync_subscriber.hpp>
 
 #include <catch2/catch.hpp>
@@ -219,4 +220,53 @@ TEST_CASE("sync_subscriber: follows the new master after the master is SIGKILLed
   REQUIRE(m);
   CHECK(m->payload == "after");
   CHECK(sub.stats().reconnects >= 1);
+}
+
+TEST_CASE("sync_subscriber on a sync_client: one HA core, and every PUBLISH of that client through a graceful failover is heard",
+          "[pubsub][sync][failover][shared]") {
+  topology topo;
+  auto cfg = redis_ha::test::sentinel_client_config(topo);
+  cfg.failover_budget = 15s;
+  redis_ha::test::fast_health_check(cfg.connection);
+  redis_ha::sync_client redis{cfg};
+  std::size_t published = 0, unheard = 0;
+  {
+    sync_subscriber sub{redis};
+    sub.subscribe("orders");
+    REQUIRE(sub.wait_subscribed(15s));
+    REQUIRE(redis.command<long long>("PUBLISH", "orders", "before") == 1);
+    REQUIRE(next_on(sub, "orders"));
+
+    std::atomic<bool> stop{false};
+    std::thread publisher([&] {
+      for (int i = 0; !stop; ++i) {
+        if (redis.command<long long>("PUBLISH", "orders", "m" + std::to_string(i)) < 1) ++unheard;
+        ++published;
+        std::this_thread::sleep_for(2ms);
+      }
+    });
+    const auto old_port = topo.failover();
+    const auto new_port = topo.wait_for_master_change(old_port);
+    const bool moved = eventually(
+        [&] {
+          auto n = sub.node();
+          return n && n->port == new_port && sub.subscribed();
+        },
+        15s);
+    std::this_thread::sleep_for(300ms);
+    stop = true;
+    publisher.join();
+    REQUIRE(moved);
+    std::set<std::string> got;
+    while (auto m = sub.next(500ms))
+      if (m->channel == "orders") got.insert(m->payload);
+    std::size_t missing = 0;
+    for (std::size_t i = 0; i < published; ++i) missing += got.count("m" + std::to_string(i)) ? 0 : 1;
+    INFO("published " << published << ", reached no subscriber " << unheard << ", not received " << missing);
+    CHECK(published > 100);
+    CHECK(unheard == 0);
+    CHECK(missing == 0);
+    CHECK(sub.stats().reconnects >= 1);
+  }  // the subscriber goes first; the client keeps working
+  CHECK(redis.command<long long>("PUBLISH", "orders", "after") == 0);
 }

@@ -32,6 +32,8 @@ struct sync_client::impl {
   std::thread thread;
 };
 
+REDIS_HA_DECL basic_client<any_stream>& detail::sync_client_access::client(sync_client& c) { return c.impl_->client; }
+
 REDIS_HA_DECL sync_client::sync_client(client_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
 
 REDIS_HA_DECL sync_client::~sync_client() = default;
