@@ -347,12 +347,7 @@ TEST_CASE("host names: nodes and sentinels announce localhost and the client res
   auto writer_cfg = base_config(topo, "localhost");
   writer_cfg.on_event = writer_log.hook();
   background_writer w(writer_cfg, "host");
-  REQUIRE(w.wait_more_acked(50, 10s));
-  topo.wait_replicas_in_sync();
-  const auto old_port = topo.failover();
-  const auto new_port = topo.wait_for_master_change(old_port);
-  REQUIRE(w.wait_more_acked(100, 15s));
-  w.stop();
+  const auto [old_port, new_port] = redis_ha::test::fault_under_writer(w, topo, [](auto& t) { return t.failover(); });
   check_writes(w);
   const auto missing = w.missing_on(new_port).size();
   INFO("acknowledged writes missing on the new master: " << missing);

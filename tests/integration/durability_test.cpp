@@ -78,12 +78,7 @@ TEST_CASE("min_replicas_acked=1 in direct mode behind a load balancer: a gracefu
   cfg.replication_timeout = 100ms;
   cfg.failover_budget = 10s;
   redis_ha::test::background_writer w(cfg, "direct-durable");
-  REQUIRE(w.wait_more_acked(50, 10s));
-  topo.wait_replicas_in_sync();
-  const auto old_port = topo.failover();
-  const auto new_port = topo.wait_for_master_change(old_port);
-  REQUIRE(w.wait_more_acked(100, 15s));
-  w.stop();
+  const auto [old_port, new_port] = redis_ha::test::fault_under_writer(w, topo, [](topology& t) { return t.failover(); });
   std::size_t failed = 0;
   for (auto& o : w.outcomes()) failed += o.ec ? 1 : 0;
   CHECK(failed == 0);

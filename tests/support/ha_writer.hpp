@@ -18,6 +18,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -165,5 +166,28 @@ class background_writer {
   std::vector<write_outcome> outcomes_;
   std::vector<std::pair<clock::time_point, client_event>> events_;
 };
+
+/// The ports of a master before and after a fault.
+struct master_ports {
+  std::uint16_t old_port = 0;
+  std::uint16_t new_port = 0;
+};
+
+/// With `w` writing to `topo`: once 50 writes are acknowledged and the
+/// replicas are in sync, `fault(topo)` hits the master (and returns its
+/// port); then waits for the new master and 100 more acknowledged writes,
+/// and stops `w`. Throws when the writer does not get going or resume.
+template <class Topology, class Fault>
+master_ports fault_under_writer(background_writer& w, Topology& topo, Fault fault) {
+  if (!w.wait_more_acked(50, std::chrono::seconds(10))) throw std::runtime_error("the writer never got going");
+  topo.wait_replicas_in_sync();
+  master_ports p;
+  p.old_port = fault(topo);
+  p.new_port = topo.wait_for_master_change(p.old_port);
+  const bool resumed = w.wait_more_acked(100, std::chrono::seconds(15));
+  w.stop();
+  if (!resumed) throw std::runtime_error("the writer did not resume on the new master within 15 s");
+  return p;
+}
 
 }  // namespace redis_ha::test
