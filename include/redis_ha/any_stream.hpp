@@ -81,15 +81,13 @@ class any_stream {
   /// Connects to `addr`: a `unix:` path, or TCP (resolving host names) with
   /// TCP_NODELAY and keep-alive, then the TLS handshake when `cfg.tls` says
   /// so. `done(ec)` runs unless `progress.cancelled` was set meanwhile.
-  REDIS_HA_DECL void async_connect(asio::ip::tcp::resolver& resolver, const address& addr,
-                                   const connection_config& cfg, detail::connect_progress& progress,
-                                   std::function<void(std::error_code)> done);
+  /// (A template only so that a file that does not connect one does not
+  /// instantiate it; `Resolver` is `asio::ip::tcp::resolver`.)
+  template <class Resolver>
+  void async_connect(Resolver& resolver, const address& addr, const connection_config& cfg,
+                     detail::connect_progress& progress, std::function<void(std::error_code)> done);
 
  private:
-  REDIS_HA_DECL void on_socket_connected(const std::string& host, const tls_config& tls,
-                                         detail::connect_progress& progress,
-                                         const std::function<void(std::error_code)>& done);
-
   lowest_layer_type socket_;
   std::unique_ptr<detail::tls_layer> tls_;
 };
@@ -99,7 +97,8 @@ namespace detail {
 /// `any_stream` connects itself.
 template <>
 struct stream_connector<any_stream> {
-  static void async_connect(any_stream& stream, asio::ip::tcp::resolver& resolver, const address& addr,
+  template <class Resolver>
+  static void async_connect(any_stream& stream, Resolver& resolver, const address& addr,
                             const connection_config& cfg, connect_progress& progress,
                             std::function<void(std::error_code)> done) {
     stream.async_connect(resolver, addr, cfg, progress, std::move(done));
@@ -108,6 +107,13 @@ struct stream_connector<any_stream> {
 
 }  // namespace detail
 }  // namespace redis_ha
+
+#if !defined(REDIS_HA_HEADER_ONLY)
+namespace redis_ha {
+extern template void any_stream::async_connect(asio::ip::tcp::resolver&, const address&, const connection_config&,
+                                               detail::connect_progress&, std::function<void(std::error_code)>);
+}  // namespace redis_ha
+#endif
 
 #if defined(REDIS_HA_HEADER_ONLY)
 #include <redis_ha/impl/any_stream.ipp>

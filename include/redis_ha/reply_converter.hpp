@@ -7,6 +7,7 @@
 /// Use it through `<redis_ha/typed.hpp>` (`redis_ha::as<T>(reply)`), which
 /// lists the rules.
 
+#include <redis_ha/detail/reply_shape.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/reply.hpp>
 
@@ -102,43 +103,6 @@ struct reply_converter {
 };
 
 namespace detail {
-
-template <class T, class = void>
-struct is_map_like : std::false_type {};
-template <class T>
-struct is_map_like<T, std::void_t<typename T::key_type, typename T::mapped_type>> : std::true_type {};
-
-template <class T, class = void>
-struct is_set_like : std::false_type {};
-template <class T>
-struct is_set_like<T, std::void_t<typename T::key_type, decltype(std::declval<T&>().insert(
-                                                                std::declval<typename T::key_type>()))>>
-    : std::bool_constant<!is_map_like<T>::value> {};
-
-template <class T, class = void>
-struct is_sequence : std::false_type {};
-template <class T>
-struct is_sequence<T, std::void_t<typename T::value_type,
-                                  decltype(std::declval<T&>().push_back(std::declval<typename T::value_type>()))>>
-    : std::bool_constant<!std::is_convertible_v<const T&, std::string_view>> {};
-
-template <class T>
-struct is_pair : std::false_type {};
-template <class A, class B>
-struct is_pair<std::pair<A, B>> : std::true_type {};
-
-template <class T, class = void>
-struct has_reserve : std::false_type {};
-template <class T>
-struct has_reserve<T, std::void_t<decltype(std::declval<T&>().reserve(std::size_t{}))>> : std::true_type {};
-
-template <class T>
-constexpr bool is_char_type_v = std::is_same_v<T, char> || std::is_same_v<T, wchar_t> ||
-                                std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>
-#if defined(__cpp_char8_t)
-                                || std::is_same_v<T, char8_t>
-#endif
-    ;
 
 // Converts element `i` of an array (or reply `i` of a response); on failure
 // prepends "[i]" to the path.

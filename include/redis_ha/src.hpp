@@ -27,6 +27,8 @@
 
 namespace redis_ha {
 
+template void any_stream::async_connect(asio::ip::tcp::resolver&, const address&, const connection_config&,
+                                        detail::connect_progress&, std::function<void(std::error_code)>);
 template class detail::connection_impl<any_stream>;
 template class basic_connection<any_stream>;
 template struct detail::client_ops<any_stream>;

@@ -49,6 +49,25 @@ namespace detail {
 struct sync_client_access {
   REDIS_HA_DECL static basic_client<any_stream>& client(sync_client& c);
 };
+
+/// What `sync_client` asks of its I/O side: the io_context, the client and
+/// the I/O thread (`sync_client_io`, in impl/sync_client.ipp). An interface,
+/// so that `sync_client`'s members instantiate nothing of the client.
+struct sync_client_core {
+  virtual ~sync_client_core() = default;
+  /// Runs `req` on the I/O thread and waits for its completion.
+  virtual response exec(request req, std::error_code& ec) = 0;
+  /// Waits for a verified master, within the budget.
+  virtual std::error_code wait_ready() = 0;
+  /// The client's counters, read on the I/O thread.
+  virtual client_stats stats() = 0;
+  /// The asynchronous client.
+  virtual basic_client<any_stream>& client() = 0;
+};
+
+/// The `sync_client_core` over a `basic_client<Stream>` (impl/sync_client.ipp).
+template <class Stream>
+class sync_client_io;
 }  // namespace detail
 
 /// A blocking HA client. Each call hands the request to the I/O thread and
@@ -73,7 +92,14 @@ class sync_client {
   /// Starts the I/O thread and the client (which starts resolving at once).
   /// Plain TCP, TLS (`cfg.connection.tls`, `cfg.sentinel.tls`) or UNIX
   /// sockets (`unix:/path` addresses), as the config says.
+#if defined(REDIS_HA_HEADER_ONLY)
+  // A template only to defer instantiating the client to the files that
+  // build a sync_client (`Io` is not for users to choose).
+  template <class Io = detail::sync_client_io<any_stream>>
+  explicit sync_client(client_config cfg) : impl_(std::make_unique<Io>(std::move(cfg))) {}
+#else
   REDIS_HA_DECL explicit sync_client(client_config cfg);
+#endif
 
   /// Closes the client and joins the I/O thread.
   REDIS_HA_DECL ~sync_client();
@@ -192,8 +218,7 @@ class sync_client {
 
  private:
   friend struct detail::sync_client_access;
-  struct impl;  // the io_context, the client and the I/O thread
-  std::unique_ptr<impl> impl_;
+  std::unique_ptr<detail::sync_client_core> impl_;  // the io_context, the client and the I/O thread
 };
 
 }  // namespace redis_ha

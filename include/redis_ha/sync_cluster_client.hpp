@@ -27,20 +27,24 @@ namespace redis_ha {
 
 /// A blocking Redis Cluster client (same request, response and reply types
 /// as `sync_client`). Must not be called from its own I/O thread (`on_event`).
-class sync_cluster_client {
+/// Use it as `sync_cluster_client`; a class template only so that a file
+/// that includes this header without building one does not instantiate
+/// the cluster client.
+template <class Stream = any_stream>
+class basic_sync_cluster_client {
  public:
   /// Starts the I/O thread and the client (which starts reading the slot map).
-  explicit sync_cluster_client(cluster_config cfg)
+  explicit basic_sync_cluster_client(cluster_config cfg)
       : work_(asio::make_work_guard(ioc_)), client_(ioc_.get_executor(), std::move(cfg)),
         thread_([this] { ioc_.run(); }) {}
   /// Closes the client and joins the I/O thread.
-  ~sync_cluster_client() {
+  ~basic_sync_cluster_client() {
     asio::post(ioc_, [this] { client_.close(); });
     work_.reset();
     thread_.join();
   }
-  sync_cluster_client(const sync_cluster_client&) = delete;
-  sync_cluster_client& operator=(const sync_cluster_client&) = delete;
+  basic_sync_cluster_client(const basic_sync_cluster_client&) = delete;
+  basic_sync_cluster_client& operator=(const basic_sync_cluster_client&) = delete;
 
   /// Runs a request; returns one reply per command; errors through `ec`.
   response exec(request req, std::error_code& ec) {
@@ -103,9 +107,12 @@ class sync_cluster_client {
 
   asio::io_context ioc_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
-  cluster_client client_;
+  basic_cluster_client<Stream> client_;
   std::thread thread_;
 };
+
+/// The blocking cluster client over TCP, TLS or UNIX sockets (`any_stream`).
+using sync_cluster_client = basic_sync_cluster_client<>;
 
 }  // namespace redis_ha
 

@@ -67,14 +67,22 @@ namespace redis_ha {
 /// several threads at once (each message goes to one `next()` caller),
 /// except from the event handler, which runs on the I/O thread. Errors are
 /// never thrown: the subscriber retries forever (see `set_event_handler`).
-class sync_subscriber {
+///
+/// Use it as `sync_subscriber`; a class template only so that a file that
+/// includes this header without building one does not instantiate the
+/// subscriber.
+template <class Stream = any_stream>
+class basic_sync_subscriber {
+  using subscriber = basic_subscriber<Stream>;
+
+
  public:
   /// Default bound of the message queue.
   static constexpr std::size_t default_max_pending = 100000;
 
   /// Starts the I/O thread and the subscriber (which starts connecting at
   /// once, with no subscription until `subscribe` / `psubscribe`).
-  explicit sync_subscriber(client_config cfg, std::size_t max_pending = default_max_pending)
+  explicit basic_sync_subscriber(client_config cfg, std::size_t max_pending = default_max_pending)
       : ex_(ioc_.get_executor()),
         work_(asio::make_work_guard(ioc_)),
         max_pending_(max_pending == 0 ? 1 : max_pending),
@@ -85,7 +93,7 @@ class sync_subscriber {
 
   /// Shares the HA core and the I/O thread of `client`, which must outlive
   /// this subscriber (see `basic_subscriber(basic_client&)`).
-  explicit sync_subscriber(sync_client& client, std::size_t max_pending = default_max_pending)
+  explicit basic_sync_subscriber(sync_client& client, std::size_t max_pending = default_max_pending)
       : ex_(detail::sync_client_access::client(client).get_executor()),
         work_(asio::make_work_guard(ioc_)),
         max_pending_(max_pending == 0 ? 1 : max_pending) {
@@ -99,7 +107,7 @@ class sync_subscriber {
 
   /// Closes the subscriber and joins the I/O thread; a `next()` waiting in
   /// another thread returns `std::nullopt`.
-  ~sync_subscriber() {
+  ~basic_sync_subscriber() {
     if (thread_.joinable()) {
       close();
       work_.reset();
@@ -109,8 +117,8 @@ class sync_subscriber {
       on_io([this] { sub_.reset(); });  // on the client's thread, which is still running
     }
   }
-  sync_subscriber(const sync_subscriber&) = delete;
-  sync_subscriber& operator=(const sync_subscriber&) = delete;
+  basic_sync_subscriber(const basic_sync_subscriber&) = delete;
+  basic_sync_subscriber& operator=(const basic_sync_subscriber&) = delete;
 
   /// Subscribes to a channel.
   void subscribe(std::string_view channel) { change(&subscriber::subscribe, {std::string(channel)}); }
@@ -277,6 +285,9 @@ class sync_subscriber {
   std::unique_ptr<subscriber> sub_;  // used and destroyed on the I/O thread only
   std::thread thread_;
 };
+
+/// The blocking subscriber over TCP, TLS or UNIX sockets (`any_stream`).
+using sync_subscriber = basic_sync_subscriber<>;
 
 }  // namespace redis_ha
 

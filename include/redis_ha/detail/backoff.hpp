@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <random>
 
 namespace redis_ha {
 namespace detail {
@@ -16,17 +15,21 @@ namespace detail {
 /// uniformly from [delay/2, delay] so that many clients do not retry in step.
 class backoff {
  public:
-  /// `seed` 0 draws a random seed; tests pass a fixed one to get fixed delays.
+  /// `seed` 0 draws a seed from the clock and this object's address (two
+  /// clients started at once differ); tests pass a fixed one to get fixed delays.
   backoff(std::chrono::milliseconds min, std::chrono::milliseconds max, std::uint64_t seed = 0)
       : min_(std::max(min, std::chrono::milliseconds(1))), max_(std::max(max, min_)), next_(min_),
-        rng_(seed ? static_cast<std::mt19937::result_type>(seed) : std::random_device{}()) {}
+        state_(seed ? seed
+                    : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+                          static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this))) {}
 
   /// The delay before the next attempt.
   std::chrono::milliseconds next() {
     auto d = next_;
     next_ = std::min(next_ * 2, max_);
-    std::uniform_int_distribution<long long> pick(d.count() / 2, d.count());
-    return std::chrono::milliseconds(pick(rng_));
+    const auto lo = static_cast<std::uint64_t>(d.count() / 2);
+    const auto span = static_cast<std::uint64_t>(d.count()) - lo + 1;
+    return std::chrono::milliseconds(static_cast<long long>(lo + draw() % span));  // bias < span / 2^64
   }
   /// Back to the shortest delay (after a success).
   void reset() { next_ = min_; }
@@ -36,8 +39,17 @@ class backoff {
   std::chrono::milliseconds max() const noexcept { return max_; }
 
  private:
+  // splitmix64: jitter needs spread, not cryptographic quality, and
+  // <random> would cost every file that includes the client.
+  std::uint64_t draw() noexcept {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
   std::chrono::milliseconds min_, max_, next_;
-  std::mt19937 rng_;
+  std::uint64_t state_;
 };
 
 }  // namespace detail

@@ -245,12 +245,9 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
       self->on_result(std::move(p), conn, id, ec, std::move(resp), durable);
     };
     if (!durable) return conn->async_exec(r, std::move(handler));
-    // The WAIT leaves in the same write as the request; in direct mode with
-    // histories, ROLE after it tells whether a replica left (see on_result).
-    request with_wait = r;
-    with_wait.push("WAIT", cfg_.min_replicas_acked, cfg_.replication_timeout.count());
-    if (checks_replicas()) with_wait.push("ROLE");
-    conn->async_exec(with_wait, std::move(handler));
+    // The WAIT (and ROLE) leave in the same write as the request (see on_result).
+    conn->async_exec(durable_request(r, cfg_.min_replicas_acked, cfg_.replication_timeout, checks_replicas()),
+                     std::move(handler));
   }
 
   bool checks_replicas() const noexcept { return driver_->fsm().tracks_history(); }
@@ -280,14 +277,10 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   void on_result(pending_ptr p, const std::shared_ptr<connection_type>& conn, std::uint64_t id, std::error_code ec,
                  response resp, bool durable) {
     long long acked = -1;
-    bool intact = true;
-    if (durable && !ec && p->replicas && !resp.empty()) {
-      intact = replicas_intact(id, *p->replicas, resp.back());
-      resp.pop_back();
-    }
-    if (durable && !ec && !resp.empty()) {
-      if (resp.back().is_integer() && intact) acked = resp.back().as_integer();
-      resp.pop_back();
+    if (durable && !ec) {
+      auto trailing = take_durable_replies(resp, p->replicas != nullptr);
+      // WAIT's count is trusted only while the master kept its replicas.
+      if (!trailing.role || replicas_intact(id, *p->replicas, *trailing.role)) acked = trailing.acked;
     }
     auto d = decide(p->req, ec, resp);
     if (d.failover_signal && !ec && !closed_) {
@@ -317,13 +310,6 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
     ++stats_.retries;
     emit(client_event::kind::retry, master_addr_, ec, resend_reason(ec));
     if (!try_dispatch(p)) enqueue(std::move(p), false);
-  }
-
-  static std::string resend_reason(std::error_code ec) {
-    if (!ec) return "resent: the node answered -READONLY, -MASTERDOWN or -REDIRECT, so it did not run the request";
-    if (ec == error::connection_lost) return "resent: the connection was lost after it was sent, and it is idempotent";
-    if (ec == error::not_replicated) return "resent: WAIT did not confirm it in time, and it is idempotent";
-    return "resent: it never reached the server (" + ec.message() + ")";
   }
 
   void enqueue(pending_ptr p, bool from_initiation) {
@@ -373,15 +359,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
     });
   }
 
-  // The error a request that waited too long gets: the resolution error
-  // when it explains the wait, else master_unavailable.
-  std::error_code budget_error() const {
-    const auto e = driver_->fsm().last_error();
-    if (e == error::no_sentinel_reachable || e == error::master_name_unknown || e == error::auth_failed ||
-        e == error::sentinel_protocol_error)
-      return e;
-    return error::master_unavailable;
-  }
+  std::error_code budget_error() const { return detail::budget_error(driver_->fsm().last_error()); }
 
   void expire_waiting() {
     const auto now = clock::now();

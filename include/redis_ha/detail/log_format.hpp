@@ -6,7 +6,7 @@
 
 #include <redis_ha/logger.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <string>
 #include <utility>

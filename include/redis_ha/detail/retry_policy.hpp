@@ -12,9 +12,12 @@
 #include <redis_ha/reply.hpp>
 #include <redis_ha/request.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
 
 namespace redis_ha {
 namespace detail {
@@ -112,6 +115,56 @@ inline retry_decision decide(const request& req, std::error_code ec, const respo
   }
   d.ec = ec;
   return d;
+}
+
+/// Why a request is sent again (the `retry` event's detail): `ec` is what
+/// ended the previous attempt, none when a reply said the node did not run it.
+inline std::string resend_reason(std::error_code ec) {
+  if (!ec) return "resent: the node answered -READONLY, -MASTERDOWN or -REDIRECT, so it did not run the request";
+  if (ec == error::connection_lost) return "resent: the connection was lost after it was sent, and it is idempotent";
+  if (ec == error::not_replicated) return "resent: WAIT did not confirm it in time, and it is idempotent";
+  return "resent: it never reached the server (" + ec.message() + ")";
+}
+
+/// The error of a request that waited for a master beyond its budget: the
+/// HA core's last resolution error when it explains the wait (`last`), else
+/// `master_unavailable`.
+inline std::error_code budget_error(std::error_code last) {
+  if (last == error::no_sentinel_reachable || last == error::master_name_unknown || last == error::auth_failed ||
+      last == error::sentinel_protocol_error)
+    return last;
+  return error::master_unavailable;
+}
+
+/// A durable write's request as sent: `req`, then `WAIT min_acked timeout`
+/// in the same write, then `ROLE` when `with_role` (direct mode with
+/// histories: ROLE tells whether a replica left meanwhile).
+inline request durable_request(const request& req, int min_acked, std::chrono::milliseconds timeout, bool with_role) {
+  request out = req;
+  out.push("WAIT", min_acked, timeout.count());
+  if (with_role) out.push("ROLE");
+  return out;
+}
+
+/// The replies `durable_request` added, taken off the end of a response.
+struct durable_replies {
+  long long acked = -1;       ///< replicas that acknowledged (WAIT's reply), -1 if it is missing
+  std::optional<reply> role;  ///< ROLE's reply, when it was asked for and came
+};
+
+/// Takes the trailing WAIT (and ROLE when `with_role`) replies off `resp`,
+/// leaving the request's own replies.
+inline durable_replies take_durable_replies(response& resp, bool with_role) {
+  durable_replies out;
+  if (with_role && !resp.empty()) {
+    out.role = std::move(resp.back());
+    resp.pop_back();
+  }
+  if (!resp.empty()) {
+    if (resp.back().is_integer()) out.acked = resp.back().as_integer();
+    resp.pop_back();
+  }
+  return out;
 }
 
 }  // namespace detail

@@ -20,6 +20,7 @@
 #include <redis_ha/detail/log_format.hpp>
 #include <redis_ha/detail/master_driver.hpp>
 #include <redis_ha/detail/role.hpp>
+#include <redis_ha/detail/subscription_set.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/logger.hpp>
 #include <redis_ha/reply.hpp>
@@ -77,8 +78,8 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
 
   const executor_type& executor() const noexcept { return ex_; }
   const subscriber_stats& stats() const noexcept { return stats_; }
-  const std::set<std::string>& channels() const noexcept { return channels_; }
-  const std::set<std::string>& patterns() const noexcept { return patterns_; }
+  const std::set<std::string>& channels() const noexcept { return wanted_.channels(); }
+  const std::set<std::string>& patterns() const noexcept { return wanted_.patterns(); }
   bool subscribed() const noexcept { return conn_ && conn_->is_open(); }
   std::optional<address> node() const {
     if (subscribed()) return node_;
@@ -100,16 +101,8 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
 
   void change(bool pattern, bool add, std::vector<std::string> names) {
     if (closed_) return;
-    auto& wanted = pattern ? patterns_ : channels_;
-    std::vector<std::string> changed;
-    for (auto& n : names) {
-      const bool did = add ? wanted.insert(n).second : wanted.erase(n) > 0;
-      if (did) changed.push_back(std::move(n));
-    }
-    if (changed.empty()) return;
-    const char* cmd = pattern ? (add ? "PSUBSCRIBE" : "PUNSUBSCRIBE") : (add ? "SUBSCRIBE" : "UNSUBSCRIBE");
-    request req;
-    for (const auto& n : changed) req.push(cmd, n);  // one command each: one reply each, errors included
+    const request req = wanted_.change(pattern, add, std::move(names));
+    if (req.empty()) return;
     // The subscribed connection and one being verified (which got the whole
     // set before this change) both need it; a later connection gets the set.
     for (auto* c : {&conn_, &verifying_}) {
@@ -164,8 +157,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
   // ROLE, then every subscription, in one write: ROLE runs before the
   // connection enters subscriber mode (where it would be refused).
   void verify_request(const std::shared_ptr<connection_type>& conn, request& req) override {
-    for (const auto& c : channels_) req.push("SUBSCRIBE", c);
-    for (const auto& p : patterns_) req.push("PSUBSCRIBE", p);
+    wanted_.push_all(req);
     verifying_ = conn;
   }
 
@@ -194,7 +186,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
       stats_.total_deaf_ms += deaf;
       log().log(log_level::warning,
                 "redis_ha: subscriber: {} channel(s) and {} pattern(s) re-subscribed on {} after {} ms",
-                channels_.size(), patterns_.size(), node.to_string(), deaf.count());
+                wanted_.channels().size(), wanted_.patterns().size(), node.to_string(), deaf.count());
     } else {
       log().log(log_level::info, "redis_ha: subscriber: subscribed on {}", node.to_string());
     }
@@ -283,8 +275,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
       if (ec) return self->attempt_failed(node, ec, ec.message());
       request r;
       r.push("ROLE");
-      for (const auto& ch : self->channels_) r.push("SUBSCRIBE", ch);
-      for (const auto& p : self->patterns_) r.push("PSUBSCRIBE", p);
+      self->wanted_.push_all(r);
       c->async_exec(r, [weak, c, node, attempt](std::error_code ec, response resp) {
         auto self = weak.lock();
         if (!self || self->closed_ || attempt != self->attempt_) return c->close();
@@ -340,7 +331,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
   // While re-subscribing, the client sharing the core holds its PUBLISHes
   // (at most settle_limit).
   void begin_settling() {
-    if (settling_ || (channels_.empty() && patterns_.empty())) return;
+    if (settling_ || wanted_.empty()) return;
     settling_ = true;
     settle_timer_.expires_after(settle_limit);
     std::weak_ptr<subscriber_impl> weak = this->shared_from_this();
@@ -359,21 +350,12 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
 
   void on_push(const reply& r) {
     if (closed_) return;
-    // ["message", channel, payload], ["pmessage", pattern, channel, payload],
-    // ["smessage", channel, payload]
-    const bool pattern = r[0].as_string() == "pmessage";
-    if (r.size() < (pattern ? 4u : 3u)) return;
-    message m;
-    const reply& channel = r[pattern ? 2 : 1];
-    const reply& payload = r[pattern ? 3 : 2];
-    if (!channel.is_string() || !payload.is_string()) return;
-    if (pattern && r[1].is_string()) m.pattern = std::string(r[1].as_string());
-    m.channel = std::string(channel.as_string());
-    m.payload = std::string(payload.as_string());
+    auto m = parse_message(r);
+    if (!m) return;
     ++stats_.messages;
     if (on_message_) {
       auto handler = on_message_;  // the handler may replace itself
-      handler(m);
+      handler(*m);
     }
   }
 
@@ -408,8 +390,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
   std::uint64_t attempt_ = 0;
   bool settling_ = false;
 
-  std::set<std::string> channels_;
-  std::set<std::string> patterns_;
+  subscription_set wanted_;
   std::function<void(const message&)> on_message_;
   std::function<void(const subscriber_event&)> on_event_;
 

@@ -16,9 +16,9 @@
 
 namespace redis_ha {
 
-REDIS_HA_DECL void any_stream::async_connect(asio::ip::tcp::resolver& resolver, const address& addr,
-                                             const connection_config& cfg, detail::connect_progress& progress,
-                                             std::function<void(std::error_code)> done) {
+template <class Resolver>
+void any_stream::async_connect(Resolver& resolver, const address& addr, const connection_config& cfg,
+                               detail::connect_progress& progress, std::function<void(std::error_code)> done) {
   using endpoint = asio::generic::stream_protocol::endpoint;
   tls_.reset();
   if (addr.is_unix()) {
@@ -38,7 +38,16 @@ REDIS_HA_DECL void any_stream::async_connect(asio::ip::tcp::resolver& resolver, 
     detail::connect_each(socket_, std::make_shared<std::vector<endpoint>>(std::move(eps)), 0,
                          asio::error::host_not_found, progress, [this, &progress, host, tls, done](std::error_code ec) {
                            if (ec) return done(ec);
-                           on_socket_connected(host, tls, progress, done);
+                           detail::set_tcp_options(socket_);
+                           if (!tls.enabled) return done(std::error_code{});
+                           progress.phase = error::tls_handshake_timeout;
+                           tls_ = detail::make_tls_layer(socket_, tls, host, ec);
+                           if (ec) return done(ec);
+                           tls_->async_handshake(detail::any_completion<std::error_code>(
+                               [&progress, done](std::error_code ec) {
+                                 if (!progress.cancelled) done(ec);
+                               },
+                               socket_.get_executor()));
                          });
   };
   std::error_code ec;
@@ -46,29 +55,13 @@ REDIS_HA_DECL void any_stream::async_connect(asio::ip::tcp::resolver& resolver, 
   if (!ec) return connect({endpoint(asio::ip::tcp::endpoint(ip, addr.port))});
   progress.phase = error::resolve_timeout;
   resolver.async_resolve(addr.host, std::to_string(addr.port),
-                         [&progress, connect, done](std::error_code ec, asio::ip::tcp::resolver::results_type r) {
+                         [&progress, connect, done](std::error_code ec, typename Resolver::results_type r) {
                            if (progress.cancelled) return;
                            if (ec) return done(ec);
                            std::vector<endpoint> eps;
                            for (const auto& entry : r) eps.emplace_back(entry.endpoint());
                            connect(std::move(eps));
                          });
-}
-
-REDIS_HA_DECL void any_stream::on_socket_connected(const std::string& host, const tls_config& tls,
-                                                   detail::connect_progress& progress,
-                                                   const std::function<void(std::error_code)>& done) {
-  detail::set_tcp_options(socket_);
-  if (!tls.enabled) return done(std::error_code{});
-  progress.phase = error::tls_handshake_timeout;
-  std::error_code ec;
-  tls_ = detail::make_tls_layer(socket_, tls, host, ec);
-  if (ec) return done(ec);
-  tls_->async_handshake(detail::any_completion<std::error_code>(
-      [&progress, done](std::error_code ec) {
-        if (!progress.cancelled) done(ec);
-      },
-      socket_.get_executor()));
 }
 
 }  // namespace redis_ha

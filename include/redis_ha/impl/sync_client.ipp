@@ -18,38 +18,70 @@
 
 namespace redis_ha {
 
-struct sync_client::impl {
-  explicit impl(client_config cfg)
-      : work(asio::make_work_guard(ioc)), client(ioc.get_executor(), std::move(cfg)), thread([this] { ioc.run(); }) {}
-  ~impl() {
-    asio::post(ioc, [this] { client.close(); });
-    work.reset();
-    thread.join();
+namespace detail {
+
+template <class Stream>
+class sync_client_io final : public sync_client_core {
+ public:
+  explicit sync_client_io(client_config cfg)
+      : work_(asio::make_work_guard(ioc_)), client_(ioc_.get_executor(), std::move(cfg)), thread_([this] { ioc_.run(); }) {}
+
+  ~sync_client_io() override {
+    asio::post(ioc_, [this] { client_.close(); });
+    work_.reset();
+    thread_.join();
   }
-  asio::io_context ioc{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work;
-  basic_client<> client;
-  std::thread thread;
+
+  response exec(request req, std::error_code& ec) override {
+    std::promise<std::pair<std::error_code, response>> done;
+    auto fut = done.get_future();
+    asio::post(ioc_, [this, r = std::move(req), &done]() mutable {
+      client_.async_exec(std::move(r), [&done](std::error_code e, response resp) {
+        done.set_value({e, std::move(resp)});
+      });
+    });
+    auto [e, resp] = fut.get();
+    ec = e;
+    return std::move(resp);
+  }
+
+  std::error_code wait_ready() override {
+    std::promise<std::error_code> done;
+    auto fut = done.get_future();
+    asio::post(ioc_, [this, &done] { client_.async_wait_ready([&done](std::error_code e) { done.set_value(e); }); });
+    return fut.get();
+  }
+
+  client_stats stats() override {
+    std::promise<client_stats> done;
+    auto fut = done.get_future();
+    asio::post(ioc_, [this, &done] { done.set_value(client_.stats()); });
+    return fut.get();
+  }
+
+  basic_client<any_stream>& client() override { return client_; }
+
+ private:
+  asio::io_context ioc_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  basic_client<Stream> client_;
+  std::thread thread_;
 };
 
-REDIS_HA_DECL basic_client<any_stream>& detail::sync_client_access::client(sync_client& c) { return c.impl_->client; }
+}  // namespace detail
 
-REDIS_HA_DECL sync_client::sync_client(client_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
+REDIS_HA_DECL basic_client<any_stream>& detail::sync_client_access::client(sync_client& c) {
+  return c.impl_->client();
+}
+
+#if !defined(REDIS_HA_HEADER_ONLY)
+REDIS_HA_DECL sync_client::sync_client(client_config cfg)
+    : impl_(std::make_unique<detail::sync_client_io<any_stream>>(std::move(cfg))) {}
+#endif
 
 REDIS_HA_DECL sync_client::~sync_client() = default;
 
-REDIS_HA_DECL response sync_client::exec(request req, std::error_code& ec) {
-  std::promise<std::pair<std::error_code, response>> done;
-  auto fut = done.get_future();
-  asio::post(impl_->ioc, [this, r = std::move(req), &done]() mutable {
-    impl_->client.async_exec(std::move(r), [&done](std::error_code e, response resp) {
-      done.set_value({e, std::move(resp)});
-    });
-  });
-  auto [e, resp] = fut.get();
-  ec = e;
-  return std::move(resp);
-}
+REDIS_HA_DECL response sync_client::exec(request req, std::error_code& ec) { return impl_->exec(std::move(req), ec); }
 
 REDIS_HA_DECL response sync_client::exec(request req) {
   std::error_code ec;
@@ -92,20 +124,9 @@ REDIS_HA_DECL std::optional<std::string> sync_client::hget(std::string_view key,
   return command<std::optional<std::string>>("HGET", key, field);
 }
 
-REDIS_HA_DECL void sync_client::wait_ready() {
-  std::promise<std::error_code> done;
-  auto fut = done.get_future();
-  asio::post(impl_->ioc,
-             [this, &done] { impl_->client.async_wait_ready([&done](std::error_code e) { done.set_value(e); }); });
-  throw_if(fut.get());
-}
+REDIS_HA_DECL void sync_client::wait_ready() { throw_if(impl_->wait_ready()); }
 
-REDIS_HA_DECL client_stats sync_client::stats() {
-  std::promise<client_stats> done;
-  auto fut = done.get_future();
-  asio::post(impl_->ioc, [this, &done] { done.set_value(impl_->client.stats()); });
-  return fut.get();
-}
+REDIS_HA_DECL client_stats sync_client::stats() { return impl_->stats(); }
 
 }  // namespace redis_ha
 

@@ -10,6 +10,8 @@ time would):
   include         <redis_ha.hpp> alone, nothing used
   sync            a main() using sync_client (set/get)
   async           a coroutine using the async client
+  asio_coroutine  the same coroutine with Asio alone (a steady_timer): the
+                  floor under `async`, reported as `async_*_over_asio_coroutine`
 
 `sync` and `async` are compiled twice: header-only (the default) and with
 REDIS_HA_SEPARATE_COMPILATION (the user's side of the compiled mode; the
@@ -68,6 +70,7 @@ def main():
             ("include", "include_only.cpp", []),
             ("sync_header_only", "sync_min.cpp", []),
             ("async_header_only", "async_min.cpp", []),
+            ("asio_coroutine", "asio_coroutine.cpp", []),
         ]
         if have_separate:
             cases += [
@@ -116,6 +119,9 @@ def main():
             "async_header_only_over_asio": ratio("async_header_only"),
             "async_separate_over_asio": ratio("async_separate"),
             "include_separate_over_asio": ratio("include_separate"),
+            "asio_coroutine_over_asio": ratio("asio_coroutine"),
+            "async_separate_over_asio_coroutine": (round(res["async_separate"] / res["asio_coroutine"], 3)
+                                                   if "async_separate" in res and "asio_coroutine" in res else None),
             "src_s": round(res["src"], 3) if "src" in res else None,
         }
 
