@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace redis_ha {
@@ -47,6 +48,19 @@ struct cluster_config {
   int min_replicas_acked = 0;
   /// The timeout given to `WAIT`.
   std::chrono::milliseconds replication_timeout{100};
+  /// Where read-only requests (every command `command_flags::readonly`) go,
+  /// as in `client_config::read_from`: under `replica_preferred` and
+  /// `replica`, to a verified replica of their slot's shard (round-robin);
+  /// writes and mixed requests always go to the master. A shard's replicas
+  /// come from its master's `ROLE` and from the slot map; each connection
+  /// sends `READONLY` and is verified with `ROLE`: a replica, its link
+  /// `connected`, of the shard's verified master. `replica_preferred` uses
+  /// the master while no replica is verified; `replica` waits for one
+  /// (within `failover_budget`). Reads from a replica may lag the master's writes.
+  redis_ha::read_from read_from = redis_ha::read_from::master;
+  /// With `read_from` other than `master`: prefer replicas in this Valkey
+  /// `availability-zone` (as `client_config::read_from_zone`).
+  std::string read_from_zone;
   /// Receives the shards' HA events (`node`: the shard's node) and the
   /// cluster's own (`resolved` after each new slot map), on the client's executor.
   std::function<void(const client_event&)> on_event;

@@ -74,6 +74,10 @@ namespace redis_ha {
 template <class Stream = any_stream>
 class basic_sync_subscriber {
   using subscriber = basic_subscriber<Stream>;
+  // Dependent on Stream, so that converting the io_context's executor to it
+  // is instantiated only with the class (it costs a file that does not use
+  // this class a large part of its compile time).
+  using executor_type = typename basic_client<Stream>::executor_type;
 
 
  public:
@@ -272,7 +276,7 @@ class basic_sync_subscriber {
   }
 
   asio::io_context ioc_{1};  // own I/O thread's (idle when built on a sync_client)
-  asio::any_io_executor ex_;  // where the subscriber lives: ioc_'s, or the sync_client's
+  executor_type ex_;  // where the subscriber lives: ioc_'s, or the sync_client's
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;

@@ -1,15 +1,24 @@
 #pragma once
 /// @file cluster.hpp
 /// A real Redis Cluster for tests: 3 masters + 3 replicas of redis-server in
-/// cluster mode on free 127.0.0.1 ports (cluster-node-timeout 1000 ms, the
-/// cluster config file in each node's temp dir), created with
+/// cluster mode on free 127.0.0.1 ports (cluster-node-timeout 1000 ms),
+/// created with
 /// `redis-cli --cluster create ... --cluster-replicas 1 --cluster-yes`,
 /// ready when every node reports `cluster_state:ok` and agrees on the slots.
 /// Stopped in the destructor (each node's own destructor kills it).
+///
+/// Each node's data dir and cluster config file (`nodes.conf`, which the
+/// node rewrites and fsyncs on every epoch or slot change) live on tmpfs:
+/// `/dev/shm/redis-ha-cluster-XXXXXX/<n>/`, one directory per harness,
+/// removed in the destructor (after the nodes). On the disk those fsyncs
+/// stalled the nodes of other shards for hundreds of ms during failovers.
+/// Without /dev/shm, /tmp is used. The node's own config and log files stay
+/// in its temp dir (`redis_node::dir()`).
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -54,7 +63,7 @@ class test_cluster {
   /// Bound on one administrative command (SETSLOT saves the node's config).
   static constexpr std::chrono::milliseconds slow{10000};
 
-  explicit test_cluster(cluster_options o = {}) : options_(std::move(o)) {
+  explicit test_cluster(cluster_options o = {}) : options_(std::move(o)), state_dir_(make_state_dir()) {
     const int n = options_.masters * (1 + options_.replicas_per_master);
     for (int i = 0; i < n; ++i) nodes_.push_back(std::make_unique<redis_node>(node_options()));
     std::vector<std::string> argv{REDIS_HA_TEST_REDIS_CLI, "--cluster", "create"};
@@ -245,9 +254,21 @@ class test_cluster {
   }
 
  private:
-  server_options node_options() const {
+  /// The tmpfs directory of the nodes' state (/tmp when there is no /dev/shm).
+  static temp_dir make_state_dir() {
+    std::error_code ec;
+    const bool shm = std::filesystem::is_directory("/dev/shm", ec);
+    return temp_dir("redis-ha-cluster-", shm ? "/dev/shm" : "/tmp");
+  }
+
+  server_options node_options() {
+    // Named by a counter, not by the port: the node picks its port (again on a clash).
+    const auto dir = state_dir_.path() / std::to_string(next_state_++);
+    std::filesystem::create_directories(dir);
     server_options o;
-    o.extra_config = {"cluster-enabled yes", "cluster-config-file nodes.conf",
+    o.extra_config = {"cluster-enabled yes",
+                      // After the node's own `dir`: this one wins (Redis applies the last).
+                      "dir " + dir.string(), "cluster-config-file " + (dir / "nodes.conf").string(),
                       fmt::format("cluster-node-timeout {}", options_.node_timeout_ms),
                       "cluster-replica-validity-factor 0",  // a replica may always take over
                       "cluster-allow-replica-migration no", "appendonly no",
@@ -288,6 +309,8 @@ class test_cluster {
   }
 
   cluster_options options_;
+  temp_dir state_dir_;  // before nodes_: removed after every node was killed
+  int next_state_ = 0;
   std::vector<std::unique_ptr<redis_node>> nodes_;
 };
 

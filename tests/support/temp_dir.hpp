@@ -1,6 +1,6 @@
 #pragma once
 /// @file temp_dir.hpp
-/// RAII temporary directory under /tmp.
+/// RAII temporary directory (under /tmp unless told otherwise).
 
 #include <cerrno>
 #include <cstdlib>
@@ -11,12 +11,12 @@
 
 namespace redis_ha::test {
 
-/// A fresh directory created with mkdtemp under /tmp, removed recursively on destruction.
+/// A fresh directory created with mkdtemp (under /tmp by default), removed recursively on destruction.
 class temp_dir {
 public:
-  /// Creates `/tmp/<prefix>XXXXXX`; throws std::system_error on failure.
-  explicit temp_dir(const std::string& prefix = "redis-ha-test-") {
-    std::string pattern = "/tmp/" + prefix + "XXXXXX";
+  /// Creates `<parent>/<prefix>XXXXXX`; throws std::system_error on failure.
+  explicit temp_dir(const std::string& prefix = "redis-ha-test-", const std::string& parent = "/tmp") {
+    std::string pattern = parent + "/" + prefix + "XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr)
       throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
     path_ = pattern;

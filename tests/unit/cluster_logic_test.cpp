@@ -1,9 +1,13 @@
 // Sans-I/O parts of the cluster client: slots, keys, routing, the slot map,
-// redirections and the refresh gate. No network.
+// redirections, the refresh gate, fan-out merges and replica reads. No network.
+#include <redis_ha/detail/cluster_fan_out.hpp>
 #include <redis_ha/detail/cluster_fsm.hpp>
 #include <redis_ha/detail/cluster_keys.hpp>
 #include <redis_ha/detail/cluster_map.hpp>
+#include <redis_ha/detail/cluster_map_reader.hpp>
 #include <redis_ha/detail/cluster_slot.hpp>
+#include <redis_ha/detail/replica_pool.hpp>
+#include <redis_ha/detail/role.hpp>
 #include <redis_ha/request.hpp>
 
 #include <catch2/catch.hpp>
@@ -431,4 +435,98 @@ TEST_CASE("refresh gate: failed refreshes back off up to the maximum", "[cluster
   CHECK(last >= 40ms);  // grew to [max/2, max]
   g.reset();
   CHECK_FALSE(g.in_flight());
+}
+
+namespace {
+
+reply role_replica_of(const std::string& host, long long port, const std::string& link = "connected") {
+  return reply::array({reply::bulk_string("slave"), reply::bulk_string(host), reply::integer(port),
+                       reply::bulk_string(link), reply::integer(14)});
+}
+
+template <class... Args>
+request one(Args&&... args) {
+  request r;
+  r.push(std::forward<Args>(args)...);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("read_from: reads go to a verified replica, writes and mixed requests to the master", "[cluster][read_from]") {
+  using rf = redis_ha::read_from;
+  const auto get = one("GET", "k");
+  const auto set = one("SET", "k", "v");
+  request mixed;
+  mixed.push("GET", "{k}a").push("SET", "{k}b", "v");
+  request reads;
+  reads.push("GET", "{k}a").push("HGETALL", "{k}b").push("EVAL_RO", "return 1", 1, "{k}c");
+  CHECK(get.read_only());
+  CHECK(reads.read_only());
+  CHECK_FALSE(set.read_only());
+  CHECK_FALSE(mixed.read_only());
+  CHECK_FALSE(one("EVAL", "return 1", 1, "k").read_only());  // a script may write
+
+  for (bool up : {false, true}) {
+    // read_from::master: everything to the master.
+    CHECK(route_read(rf::master, get.read_only(), up) == read_target::master);
+    CHECK(route_read(rf::master, set.read_only(), up) == read_target::master);
+    // Writes and mixed requests: always the master, whatever the setting.
+    for (auto mode : {rf::replica_preferred, rf::replica}) {
+      CHECK(route_read(mode, set.read_only(), up) == read_target::master);
+      CHECK(route_read(mode, mixed.read_only(), up) == read_target::master);
+    }
+  }
+  // A verified replica up: reads go there.
+  CHECK(route_read(rf::replica_preferred, get.read_only(), true) == read_target::replica);
+  CHECK(route_read(rf::replica, reads.read_only(), true) == read_target::replica);
+  // None verified: replica_preferred falls back to the master, replica waits (within the budget).
+  CHECK(route_read(rf::replica_preferred, get.read_only(), false) == read_target::master);
+  CHECK(route_read(rf::replica, get.read_only(), false) == read_target::wait);
+}
+
+TEST_CASE("read_from: a replica serves a shard only while ROLE names the shard's master", "[cluster][read_from]") {
+  const address master{"127.0.0.1", 7000};
+  CHECK(replica_of_problem(parse_role(role_replica_of("127.0.0.1", 7000)), master).empty());
+  // A replica of another shard's master (moved, or a stale map).
+  CHECK(replica_of_problem(parse_role(role_replica_of("127.0.0.1", 7001)), master).find("replica of 127.0.0.1:7001") !=
+        std::string::npos);
+  CHECK_FALSE(replica_of_problem(parse_role(role_replica_of("10.0.0.1", 7000)), master).empty());
+  // A master (the promoted replica itself) is no replica.
+  const auto as_master = reply::array({reply::bulk_string("master"), reply::integer(1), reply::array({})});
+  CHECK(replica_of_problem(parse_role(as_master), master) == "not a replica");
+  // No verified master yet: nothing to compare with, not used.
+  CHECK_FALSE(replica_of_problem(parse_role(role_replica_of("127.0.0.1", 7000)), address{"", 0}).empty());
+}
+
+TEST_CASE("read_from: a -MOVED naming the shard's own master marks the replica stale", "[cluster][read_from]") {
+  const address master{"127.0.0.1", 7000};
+  CHECK(moved_to({reply::error("MOVED 3999 127.0.0.1:7000")}, master));
+  CHECK(moved_to({reply::bulk_string("x"), reply::error("MOVED 3999 :7000")}, master));  // empty host: the node's
+  // A MOVED to another shard (a migration) is followed, and the replica kept.
+  CHECK_FALSE(moved_to({reply::error("MOVED 3999 127.0.0.1:7001")}, master));
+  CHECK_FALSE(moved_to({reply::error("ASK 3999 127.0.0.1:7000")}, master));
+  CHECK_FALSE(moved_to({reply::bulk_string("MOVED 3999 127.0.0.1:7000")}, master));
+  CHECK_FALSE(moved_to({}, master));
+}
+
+TEST_CASE("fan-out: replies merged per command", "[cluster]") {
+  const auto route = route_commands(one("KEYS", "*").payload());
+  std::vector<response> parts = {{reply::array({reply::bulk_string("a")})},
+                                 {reply::array({reply::bulk_string("b"), reply::bulk_string("c")})}};
+  auto merged = merge_fan_out(route, parts);
+  REQUIRE(merged.size() == 1);
+  CHECK(merged[0].as_array().size() == 3);
+  const auto dbsize = route_commands(one("DBSIZE").payload());
+  CHECK(merge_fan_out(dbsize, {{reply::integer(2)}, {reply::integer(5)}})[0].as_integer() == 7);
+  const auto flush = route_commands(one("FLUSHALL").payload());
+  auto err = merge_fan_out(flush, {{reply::simple_string("OK")}, {reply::error("ERR busy")}});
+  CHECK(err[0].is_error());
+  CHECK(merge_fan_out(flush, {}).empty());
+}
+
+TEST_CASE("map refresh candidates: verified masters, the map's nodes, then the seeds, once each", "[cluster]") {
+  const address m1{"127.0.0.1", 7000}, seed{"10.0.0.9", 6379};
+  auto v = refresh_candidates({m1}, cluster_map{}, {seed, m1, {"", 1}});
+  CHECK(v == std::vector<address>{m1, seed});
 }

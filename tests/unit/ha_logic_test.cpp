@@ -2,6 +2,7 @@
 // parsing Sentinel's Pub/Sub events, the retry rule, what a request knows
 // about its commands, and the reconnection backoff. No sockets.
 #include <redis_ha/detail/backoff.hpp>
+#include <redis_ha/detail/replica_watch.hpp>
 #include <redis_ha/detail/retry_policy.hpp>
 #include <redis_ha/detail/role.hpp>
 #include <redis_ha/detail/sentinel_parse.hpp>
@@ -155,6 +156,70 @@ TEST_CASE("parse_role: malformed shapes are unknown", "[ha][role]") {
     auto info = redis_ha::detail::parse_role(r);
     CHECK(info.role == role_info::kind::unknown);
     CHECK(info.link_state.empty());
+  }
+}
+
+// --- what a durable write's WAIT count is trusted against --------------------------
+
+namespace {
+reply master_role(std::initializer_list<const char*> ports) {
+  std::vector<reply> rs;
+  for (auto p : ports) rs.push_back(arr({bulk("127.0.0.1"), bulk(p), bulk("0")}));
+  return arr({bulk("master"), integer(0), reply::array(std::move(rs))});
+}
+std::vector<address> at(std::initializer_list<std::uint16_t> ports) {
+  std::vector<address> v;
+  for (auto p : ports) v.push_back(address{"127.0.0.1", p});
+  return v;
+}
+}  // namespace
+
+TEST_CASE("replica_watch: the replicas a write was sent under decide whether WAIT counts",
+          "[ha][durable][replica_watch]") {
+  redis_ha::detail::replica_watch w;
+  w.reset(at({7001, 7002}));
+  const auto sent = w.snapshot();
+  REQUIRE(*sent == at({7001, 7002}));
+
+  SECTION("all still there, and a joiner: intact, and the joiner counts from now on") {
+    auto v = w.check(*sent, master_role({"7001", "7002", "7003"}), true, false);
+    CHECK(v.intact);
+    CHECK_FALSE(v.replica_left);
+    CHECK(*w.snapshot() == at({7001, 7002, 7003}));
+    CHECK(*sent == at({7001, 7002}));  // a write in flight keeps its own reference
+  }
+  SECTION("a joiner while writes are held does not change the reference") {
+    CHECK(w.check(*sent, master_role({"7001", "7002", "7003"}), true, true).intact);
+    CHECK(*w.snapshot() == at({7001, 7002}));
+  }
+  SECTION("one left on the master in use: not intact, the core is told, the reference waits for the release") {
+    auto v = w.check(*sent, master_role({"7002"}), true, false);
+    CHECK_FALSE(v.intact);
+    CHECK(v.replica_left);
+    CHECK(*w.snapshot() == at({7001, 7002}));
+    w.released();
+    CHECK(*w.snapshot() == at({7002}));
+    w.released();  // nothing pending: no change
+    CHECK(*w.snapshot() == at({7002}));
+  }
+  SECTION("one left, seen on an older master connection: not intact, nothing to tell") {
+    auto v = w.check(*sent, master_role({"7002"}), false, false);
+    CHECK_FALSE(v.intact);
+    CHECK_FALSE(v.replica_left);
+    w.released();
+    CHECK(*w.snapshot() == at({7001, 7002}));
+  }
+  SECTION("the node is no longer a master: never intact") {
+    auto role = arr({bulk("slave"), bulk("127.0.0.1"), integer(7001), bulk("connected"), integer(0)});
+    auto v = w.check(*sent, role, true, false);
+    CHECK_FALSE(v.intact);
+    CHECK_FALSE(v.replica_left);
+  }
+  SECTION("a new master resets the reference and forgets a pending one") {
+    w.check(*sent, master_role({"7002"}), true, false);
+    w.reset(at({7005}));
+    w.released();
+    CHECK(*w.snapshot() == at({7005}));
   }
 }
 

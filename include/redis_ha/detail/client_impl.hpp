@@ -17,6 +17,7 @@
 #include <redis_ha/detail/log_format.hpp>
 #include <redis_ha/detail/master_driver.hpp>
 #include <redis_ha/detail/replica_pool.hpp>
+#include <redis_ha/detail/replica_watch.hpp>
 #include <redis_ha/detail/retry_policy.hpp>
 #include <redis_ha/detail/role.hpp>
 #include <redis_ha/detail/wait_queue.hpp>
@@ -26,6 +27,7 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -44,9 +46,11 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   using executor_type = typename Stream::executor_type;
   using connection_type = basic_connection<Stream>;
 
-  client_impl(const executor_type& ex, client_config cfg, connection_factory<Stream> factory)
+  /// `rules`: how replicas serve reads when they are a cluster shard's (see `replica_rules`).
+  client_impl(const executor_type& ex, client_config cfg, connection_factory<Stream> factory, replica_rules rules = {})
       : ex_(ex),
         cfg_(std::move(cfg)),
+        rules_(std::move(rules)),
         budget_timer_(ex),
         waiting_(cfg_.max_queued),
         ready_waiters_(cfg_.max_queued),
@@ -63,6 +67,9 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
       h.lost = [this](const address&) {
         if (!closed_) driver_->replicas_wanted(std::chrono::milliseconds(500));
       };
+      h.prepare = rules_.prepare;
+      if (rules_.check)
+        h.check = [this](const role_info& info) { return rules_.check(info, master_addr_); };
       auto replica_cfg = cfg_.connection;
       // Valkey redirects reads too on a connection with the capability (outside READONLY mode).
       replica_cfg.redirect_capability = false;
@@ -101,10 +108,13 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
     });
   }
 
+  /// Runs `req`; `replica_ok` false keeps a read on the master even under
+  /// `read_from` (the cluster client's resend after `-MOVED`, which names a master).
   template <class Handler>
-  void start_exec(request req, Handler&& handler) {
+  void start_exec(request req, Handler&& handler, bool replica_ok = true) {
     auto p = std::make_unique<pending>();
     p->req = std::move(req);
+    p->replica_ok = replica_ok;
     p->handler = any_completion<std::error_code, response>(std::forward<Handler>(handler), ex_);
     ++stats_.requests;
     if (auto ec = refused_before_send(p->req, closed_)) return finish(std::move(p), ec, {}, true);
@@ -120,6 +130,12 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
     const auto deadline = clock::now() + cfg_.failover_budget;
     ready_waiters_.push(std::move(h), deadline);
     arm_budget(deadline);
+  }
+
+  /// Replicas known besides those of the HA core (a cluster shard's, from
+  /// the slot map): also candidates for reads, verified as the others.
+  void replica_hint(std::vector<address> replicas) {
+    if (!closed_ && pool_) pool_->hint(std::move(replicas), master_addr_);
   }
 
   /// The cluster client learned (a `-MOVED` into this shard, a new slot
@@ -146,6 +162,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
     any_completion<std::error_code, response> handler;
     clock::time_point deadline = clock::time_point::max();
     std::shared_ptr<const std::vector<address>> replicas;  // the master's replicas when sent (durable, direct)
+    bool replica_ok = true;  // a read may go to a replica (read_from)
   };
   using pending_ptr = std::unique_ptr<pending>;
   using waiter = any_completion<std::error_code>;
@@ -172,16 +189,14 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
 
   void on_ready(std::uint64_t id, const std::shared_ptr<connection_type>& conn, const address& node, bool verified,
                 const response& verify) override {
-    replicas_seen_ = std::make_shared<const std::vector<address>>(
-        verify.empty() ? std::vector<address>{} : parse_role(verify[0]).replicas);
-    replicas_pending_.reset();
+    watch_.reset(verify.empty() ? std::vector<address>{} : parse_role(verify[0]).replicas);
     master_ = conn;
     master_id_ = id;
     master_addr_ = node;
     verified_ = verified;
     hold_ = false;
     proved_ = false;
-    if (pool_) pool_->update(replicas_, master_addr_);
+    update_pool();
     flush();
     for (auto& w : ready_waiters_.take_all()) w.dispatch(std::error_code{});
   }
@@ -193,14 +208,15 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   }
   void on_hold(bool on) override {
     hold_ = on;
-    if (!on && replicas_pending_) {  // released on the same master: its replicas now are the reference
-      replicas_seen_ = std::make_shared<const std::vector<address>>(std::move(*replicas_pending_));
-      replicas_pending_.reset();
-    }
-    if (!on) flush();
+    if (on) return;
+    watch_.released();
+    flush();
   }
   void on_replicas(const std::vector<address>& replicas) override {
     replicas_ = replicas;
+    update_pool();
+  }
+  void update_pool() {
     if (pool_) pool_->update(replicas_, master_addr_);
   }
   void on_fail_waiting(std::error_code ec) override { fail_waiting(ec); }
@@ -215,12 +231,13 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
 
   // Sends `p` now if a suitable node is up (and takes it), else leaves it.
   bool try_dispatch(pending_ptr& p) {
-    if (pool_ && p->req.read_only()) {
-      if (auto conn = pool_->pick(master_addr_)) {
-        send_on(conn, 0, std::move(p), false);
-        return true;
+    if (pool_ && p->replica_ok && p->req.read_only()) {
+      auto conn = pool_->pick(master_addr_);
+      switch (route_read(cfg_.read_from, true, conn != nullptr)) {
+        case read_target::replica: send_on(conn, 0, std::move(p), false); return true;
+        case read_target::wait: return false;
+        case read_target::master: break;
       }
-      if (cfg_.read_from == read_from::replica) return false;
     }
     if (!can_send()) return false;
     // A subscriber of this process is re-subscribing on the new master: a
@@ -238,7 +255,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
 
   // `id`: the master connection's id in the HA core, 0 for a replica.
   void send_on(const std::shared_ptr<connection_type>& conn, std::uint64_t id, pending_ptr p, bool durable) {
-    if (durable && checks_replicas()) p->replicas = replicas_seen_;
+    if (durable && checks_replicas()) p->replicas = watch_.snapshot();
     const request& r = p->req;  // lives on the heap with *p, which the handler owns
     auto handler = [self = this->shared_from_this(), p = std::move(p), conn, id, durable](std::error_code ec,
                                                                                        response resp) mutable {
@@ -252,26 +269,12 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
 
   bool checks_replicas() const noexcept { return driver_->fsm().tracks_history(); }
 
-  // A durable write's trailing ROLE on connection `id`: true when the
-  // master still has every replica it had when the write was sent
-  // (`before`), so WAIT's count can be trusted. A replica that left may have
-  // been promoted (direct mode has no Sentinel to say so), and then what
-  // the others acknowledge is lost: the write counts as unconfirmed, and on
-  // the master in use the core holds writes and probes.
+  // A durable write's trailing ROLE on connection `id` (see replica_watch):
+  // a replica of the master in use that left makes the core hold writes and probe.
   bool replicas_intact(std::uint64_t id, const std::vector<address>& before, const reply& role) {
-    auto info = parse_role(role);
-    if (info.role != role_info::kind::master) return false;
-    const bool left = replica_left(before, info.replicas);
-    if (id != master_id_ || closed_) return !left;
-    if (!left) {
-      // Replicas that joined count from now on (not while held: the pending list decides then).
-      if (!hold_ && info.replicas.size() != replicas_seen_->size())
-        replicas_seen_ = std::make_shared<const std::vector<address>>(std::move(info.replicas));
-      return true;
-    }
-    replicas_pending_ = std::move(info.replicas);
-    driver_->replica_left(id);
-    return false;
+    const auto v = watch_.check(before, role, id == master_id_ && !closed_, hold_);
+    if (v.replica_left) driver_->replica_left(id);
+    return v.intact;
   }
 
   void on_result(pending_ptr p, const std::shared_ptr<connection_type>& conn, std::uint64_t id, std::error_code ec,
@@ -282,6 +285,8 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
       // WAIT's count is trusted only while the master kept its replicas.
       if (!trailing.role || replicas_intact(id, *p->replicas, *trailing.role)) acked = trailing.acked;
     }
+    if (!id && !ec && rules_.stale && rules_.stale(resp, master_addr_))
+      conn->close();  // a replica that no longer serves this shard: out of the pool (the caller follows its -MOVED)
     auto d = decide(p->req, ec, resp);
     if (d.failover_signal && !ec && !closed_) {
       // -READONLY / -MASTERDOWN / -REDIRECT: the node is no longer usable for this.
@@ -378,6 +383,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
 
   executor_type ex_;
   client_config cfg_;
+  replica_rules rules_;
   std::shared_ptr<master_driver<Stream>> driver_;
   std::shared_ptr<replica_pool<Stream>> pool_;
   asio::steady_timer budget_timer_;
@@ -391,9 +397,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   bool proved_ = false;
   bool closed_ = false;
   std::vector<address> replicas_;
-  std::shared_ptr<const std::vector<address>> replicas_seen_ =  // the master's replicas by ROLE (durable writes)
-      std::make_shared<const std::vector<address>>();
-  std::optional<std::vector<address>> replicas_pending_;  // after one left: the reference once released
+  replica_watch watch_;  // the master's replicas by ROLE (durable writes)
 
   wait_queue<pending_ptr> waiting_;
   wait_queue<waiter> ready_waiters_;

@@ -70,6 +70,19 @@ inline cluster_reply_kind classify_reply(const reply& r) {
   return cluster_reply_kind::other;
 }
 
+/// True when one of `resp` is a `-MOVED` naming `node` (an empty host in
+/// it stands for `node`'s). From a replica of the shard whose master is
+/// `node`, it means the replica no longer serves that shard's slots (it
+/// follows another master now, or its view is behind): reads stop going there.
+inline bool moved_to(const response& resp, const address& node) {
+  for (const auto& r : resp) {
+    if (classify_reply(r) != cluster_reply_kind::moved) continue;
+    const auto rd = parse_redirect(r, node);
+    if (rd.what == cluster_redirect::kind::moved && rd.addr == node) return true;
+  }
+  return false;
+}
+
 /// True when resending the whole request cannot run a non-idempotent
 /// command twice: every command got a "did not run" reply (a cluster
 /// redirection or error, or it sat in a `MULTI` whose `EXEC` aborted), or is

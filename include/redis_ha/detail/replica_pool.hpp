@@ -8,9 +8,13 @@
 /// connected and checked with ROLE (a replica whose link is `connected`).
 /// Reads are spread round-robin, over the replicas in the preferred zone
 /// (Valkey's `availability-zone`, read from `INFO server`) when one is
-/// configured and any of them is up, else over all of them.
+/// configured and any of them is up, else over all of them. The owner may
+/// add commands before the ROLE (`handlers::prepare`: Redis Cluster's
+/// `READONLY`) and a check of its own (`handlers::check`: the replica
+/// follows the shard's master).
 
 #include <redis_ha/address.hpp>
+#include <redis_ha/client_config.hpp>
 #include <redis_ha/connection.hpp>
 #include <redis_ha/connection_config.hpp>
 #include <redis_ha/connection_factory.hpp>
@@ -71,6 +75,47 @@ inline std::size_t choose_replica(const std::vector<replica_candidate>& c, std::
   return static_cast<std::size_t>(-1);
 }
 
+/// Where one request goes under `read_from`.
+enum class read_target {
+  master,   ///< the master
+  replica,  ///< the verified replica picked
+  wait,     ///< nothing yet: wait (bounded by the failover budget) for a replica
+};
+
+/// Where a request goes: writes and mixed requests (`read_only` false) and
+/// everything under `read_from::master` go to the master; a read goes to a
+/// replica when one is verified and open (`replica_up`), else to the master
+/// under `replica_preferred` and nowhere yet under `replica` (it waits).
+inline read_target route_read(read_from rf, bool read_only, bool replica_up) noexcept {
+  if (rf == read_from::master || !read_only) return read_target::master;
+  if (replica_up) return read_target::replica;
+  return rf == read_from::replica ? read_target::wait : read_target::master;
+}
+
+/// Why a node whose `ROLE` is `info` does not serve reads for `master`
+/// (empty when it does): it must be a replica of exactly that address (the
+/// cluster's check: a replica that moved to another shard, or follows a
+/// node that is no longer the shard's master, must not answer for it).
+inline std::string replica_of_problem(const role_info& info, const address& master) {
+  if (info.role != role_info::kind::replica) return "not a replica";
+  if (master.host.empty()) return "no verified master to compare with";
+  if (info.master != master) return "replica of " + info.master.to_string() + ", not of " + master.to_string();
+  return {};
+}
+
+/// How the replicas of a Redis Cluster shard differ for reads; given by
+/// `cluster_shards` to each shard's client (empty for the Sentinel client).
+struct replica_rules {
+  /// Sent before `ROLE` on each new replica connection (`READONLY`).
+  std::function<void(request&)> prepare;
+  /// Why a replica whose `ROLE` is given must not serve reads for the
+  /// verified `master` (empty: it may), e.g. `replica_of_problem`.
+  std::function<std::string(const role_info&, const address& master)> check;
+  /// True when a replica's replies show that it no longer serves `master`'s
+  /// slots (a `-MOVED` naming `master`): its connection leaves the pool.
+  std::function<bool(const response&, const address& master)> stale;
+};
+
 template <class Stream>
 class replica_pool : public std::enable_shared_from_this<replica_pool<Stream>> {
  public:
@@ -81,6 +126,12 @@ class replica_pool : public std::enable_shared_from_this<replica_pool<Stream>> {
   struct handlers {
     std::function<void(const address&)> added;      ///< a replica now serves reads
     std::function<void(const address&)> lost;       ///< a replica left (connection lost, or not usable)
+    /// Optional: commands sent before `ROLE` on each new replica connection
+    /// (Redis Cluster: `READONLY`); an error reply to any of them rejects the replica.
+    std::function<void(request&)> prepare;
+    /// Optional: a check beyond "replica with its link `connected`": why
+    /// the replica whose `ROLE` is given must not serve reads, empty when it may.
+    std::function<std::string(const role_info&)> check;
   };
 
   /// `zone`: the preferred availability zone (empty: none).
@@ -104,10 +155,14 @@ class replica_pool : public std::enable_shared_from_this<replica_pool<Stream>> {
     return i < nodes_.size() ? nodes_[i].conn : nullptr;
   }
 
-  /// Keeps the replicas in `candidates` (except `master`), drops the others
-  /// and verifies the new ones.
-  void update(const std::vector<address>& candidates, const address& master) {
+  /// Keeps the replicas in `replicas` and the hinted ones (except
+  /// `master`), drops the others and verifies the new ones.
+  void update(const std::vector<address>& replicas, const address& master) {
     if (closed_) return;
+    known_ = replicas;
+    auto candidates = known_;
+    for (const auto& a : hinted_)
+      if (std::find(candidates.begin(), candidates.end(), a) == candidates.end()) candidates.push_back(a);
     std::vector<std::shared_ptr<connection_type>> dropped;
     nodes_.erase(std::remove_if(nodes_.begin(), nodes_.end(),
                                 [&](const node& r) {
@@ -123,6 +178,14 @@ class replica_pool : public std::enable_shared_from_this<replica_pool<Stream>> {
       if (a == master || known(a) || verifying(a)) continue;
       verify(a);
     }
+  }
+
+  /// Replicas known besides the HA core's (a cluster shard's, from the
+  /// slot map): candidates too from now on, verified as the others.
+  void hint(std::vector<address> replicas, const address& master) {
+    if (closed_ || replicas == hinted_) return;
+    hinted_ = std::move(replicas);
+    update(std::vector<address>(known_), master);
   }
 
   /// Closes every replica connection.
@@ -163,18 +226,24 @@ class replica_pool : public std::enable_shared_from_this<replica_pool<Stream>> {
       if (!self || self->closed_) return conn->close();
       if (ec) return self->rejected(conn, a, "connect: " + ec.message());
       request role;
+      if (self->h_.prepare) self->h_.prepare(role);
+      const std::size_t first = role.expected_replies();  // the ROLE reply's index
       role.push("ROLE");
       if (!self->zone_.empty()) role.push("INFO", "server");  // availability_zone (Valkey 8)
-      conn->async_exec(role, [weak, conn, a](std::error_code ec, response r) {
+      conn->async_exec(role, [weak, conn, a, first](std::error_code ec, response r) {
         auto self = weak.lock();
         if (!self || self->closed_) return conn->close();
-        if (ec || r.empty()) return self->rejected(conn, a, "ROLE: " + ec.message());
-        auto info = parse_role(r[0]);
+        if (ec || r.size() <= first) return self->rejected(conn, a, "ROLE: " + ec.message());
+        for (std::size_t i = 0; i < first; ++i)
+          if (r[i].is_error()) return self->rejected(conn, a, r[i].to_string());
+        auto info = parse_role(r[first]);
         if (info.role != role_info::kind::replica || info.link_state != "connected")
-          return self->rejected(conn, a, "ROLE " + r[0].to_string());
+          return self->rejected(conn, a, "ROLE " + r[first].to_string());
+        if (self->h_.check)
+          if (auto why = self->h_.check(info); !why.empty()) return self->rejected(conn, a, why);
         bool in_zone = false;
         if (!self->zone_.empty()) {
-          const auto zone = r.size() > 1 ? parse_availability_zone(r[1]) : std::string();
+          const auto zone = r.size() > first + 1 ? parse_availability_zone(r[first + 1]) : std::string();
           in_zone = zone == self->zone_;
           self->cfg_.logger.log(log_level::debug, "redis_ha: replica {} is in zone '{}'{}", a.to_string(), zone,
                                 in_zone ? " (preferred)" : "");
@@ -206,6 +275,8 @@ class replica_pool : public std::enable_shared_from_this<replica_pool<Stream>> {
   std::string zone_;
   handlers h_;
   std::vector<node> nodes_;
+  std::vector<address> known_;   // the HA core's replicas (last update)
+  std::vector<address> hinted_;  // hint: the cluster map's replicas of this shard
   std::vector<replica_candidate> scratch_;
   std::vector<node> pending_;
   std::size_t next_ = 0;
