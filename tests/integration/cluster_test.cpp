@@ -359,13 +359,29 @@ TEST_CASE("cluster: min_replicas_acked waits on the shard's master", "[cluster]"
   }
 }
 
+// Reads on the replicas; every acknowledged write is on the replica the
+// reads go to (min_replicas_acked).
+cluster_config reads_on_replicas(test_cluster& c, read_from where) {
+  auto cfg = config_for(c);
+  cfg.read_from = where;
+  cfg.min_replicas_acked = 1;
+  cfg.replication_timeout = 1000ms;
+  return cfg;
+}
+
+// One key per lane's hash tag, written once.
+std::vector<std::string> one_key_per_lane(sync_cluster_client& redis, const std::vector<std::string>& tags) {
+  std::vector<std::string> keys;
+  for (const auto& tag : tags) {
+    keys.push_back("{" + tag + "}r");
+    redis.command("SET", keys.back(), "v");
+  }
+  return keys;
+}
+
 TEST_CASE("cluster: read_from replica: reads on the shards' replicas, writes on the masters", "[cluster][read_from]") {
   test_cluster c;
-  auto cfg = config_for(c);
-  cfg.read_from = read_from::replica;
-  cfg.min_replicas_acked = 1;  // every acknowledged write is on the replica the reads go to
-  cfg.replication_timeout = 1000ms;
-  sync_cluster_client redis(cfg);
+  sync_cluster_client redis(reads_on_replicas(c, read_from::replica));
   REQUIRE(redis.wait_ready(10000ms));
   for (int i = 0; i < 60; ++i) redis.command("SET", "r" + std::to_string(i), i);
   reset_stats(c);
@@ -398,17 +414,9 @@ TEST_CASE("cluster: read_from replica_preferred: reads go on through a replica S
           "[cluster][read_from]") {
   test_cluster c;
   auto l = make_lanes(c);
-  auto cfg = config_for(c);
-  cfg.read_from = read_from::replica_preferred;
-  cfg.min_replicas_acked = 1;
-  cfg.replication_timeout = 1000ms;
-  sync_cluster_client redis(cfg);
+  sync_cluster_client redis(reads_on_replicas(c, read_from::replica_preferred));
   REQUIRE(redis.wait_ready(10000ms));
-  std::vector<std::string> keys;
-  for (const auto& tag : l.tags) {
-    keys.push_back("{" + tag + "}r");
-    redis.command("SET", keys.back(), "v");
-  }
+  const auto keys = one_key_per_lane(redis, l.tags);
   const auto replica0 = c.replica_of(l.masters[0]);
   const auto replica1 = c.replica_of(l.masters[1]);
   reset_stats(c);
@@ -440,17 +448,9 @@ TEST_CASE("cluster: read_from: a slot migrated while reading from replicas (MOVE
           "[cluster][read_from]") {
   test_cluster c;
   auto l = make_lanes(c);
-  auto cfg = config_for(c);
-  cfg.read_from = read_from::replica_preferred;
-  cfg.min_replicas_acked = 1;
-  cfg.replication_timeout = 1000ms;
-  sync_cluster_client redis(cfg);
+  sync_cluster_client redis(reads_on_replicas(c, read_from::replica_preferred));
   REQUIRE(redis.wait_ready(10000ms));
-  std::vector<std::string> keys;
-  for (const auto& tag : l.tags) {
-    keys.push_back("{" + tag + "}r");
-    redis.command("SET", keys.back(), "v");
-  }
+  const auto keys = one_key_per_lane(redis, l.tags);
   const int slot = key_slot(l.tags[0]);
   const auto from = l.masters[0], to = l.masters[1];
   const auto from_replica = c.replica_of(from);

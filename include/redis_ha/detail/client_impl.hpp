@@ -109,11 +109,14 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   }
 
   /// Runs `req`; `replica_ok` false keeps a read on the master even under
-  /// `read_from` (the cluster client's resend after `-MOVED`, which names a master).
+  /// `read_from` (the cluster client's resend after `-MOVED`, which names a
+  /// master). `since` starts the request's `failover_budget` (a cluster
+  /// request resent after a redirection keeps the budget of its first send).
   template <class Handler>
-  void start_exec(request req, Handler&& handler, bool replica_ok = true) {
+  void start_exec(request req, Handler&& handler, bool replica_ok = true, clock::time_point since = clock::now()) {
     auto p = std::make_unique<pending>();
     p->req = std::move(req);
+    p->created = since;
     p->replica_ok = replica_ok;
     p->handler = any_completion<std::error_code, response>(std::forward<Handler>(handler), ex_);
     ++stats_.requests;
@@ -319,7 +322,7 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
 
   void enqueue(pending_ptr p, bool from_initiation) {
     if (waiting_.full()) return finish(std::move(p), error::queue_full, {}, from_initiation);
-    if (p->deadline == clock::time_point::max()) p->deadline = clock::now() + cfg_.failover_budget;
+    if (p->deadline == clock::time_point::max()) p->deadline = p->created + cfg_.failover_budget;  // one budget per request
     const auto deadline = p->deadline;
     waiting_.push(std::move(p), deadline);
     arm_budget(deadline);

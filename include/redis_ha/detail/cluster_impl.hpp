@@ -23,6 +23,7 @@
 #include <redis_ha/detail/cluster_slot.hpp>
 #include <redis_ha/detail/cluster_waiting.hpp>
 #include <redis_ha/detail/completion.hpp>
+#include <redis_ha/detail/stream_traits.hpp>
 #include <redis_ha/detail/retry_policy.hpp>
 #include <redis_ha/error.hpp>
 #include <redis_ha/logger.hpp>
@@ -47,7 +48,7 @@ template <class Stream>
 class cluster_impl : public std::enable_shared_from_this<cluster_impl<Stream>> {
  public:
   /// The executor type.
-  using executor_type = typename Stream::executor_type;
+  using executor_type = stream_executor_t<Stream>;
 
   /// Throws `std::invalid_argument` without seeds or without a usable `factory`.
   cluster_impl(const executor_type& ex, cluster_config cfg, connection_factory<Stream> factory)
@@ -234,12 +235,13 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl<Stream>> {
     }
     auto client = shards_.client(i);
     const bool replica_ok = !p->master_only;
+    const auto since = p->created;  // one failover_budget across redirections and shards
     client->start_exec(
         std::move(r),
         [self = this->shared_from_this(), p = std::move(p), i, asking](std::error_code ec, response resp) mutable {
           self->on_result(std::move(p), i, asking, ec, std::move(resp));
         },
-        replica_ok);
+        replica_ok, since);
   }
 
   void on_result(pending_ptr p, int i, bool asking, std::error_code ec, response resp) {
