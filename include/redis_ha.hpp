@@ -10,6 +10,7 @@
 #include <redis_ha/client_event.hpp>
 #include <redis_ha/cluster_client.hpp>
 #include <redis_ha/cluster_config.hpp>
+#include <redis_ha/cluster_subscriber.hpp>
 #include <redis_ha/command_traits.hpp>
 #include <redis_ha/connection.hpp>
 #include <redis_ha/connection_config.hpp>

@@ -45,6 +45,10 @@
 #include <string_view>
 
 namespace redis_ha {
+
+template <class Stream>
+class basic_cluster_subscriber;
+
 namespace detail {
 
 template <class Stream>
@@ -131,6 +135,9 @@ class basic_cluster_client {
   const std::string& last_error_detail() const noexcept { return ops::last_error_detail(*impl_); }
 
  private:
+  template <class>
+  friend class basic_cluster_subscriber;
+
   std::shared_ptr<impl_type> impl_;
 };
 

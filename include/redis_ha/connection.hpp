@@ -164,11 +164,19 @@ class basic_connection {
   }
 
   /// Receives Pub/Sub messages (`["message", channel, payload]`,
-  /// `["pmessage", pattern, channel, payload]`) after a `SUBSCRIBE` /
-  /// `PSUBSCRIBE` request on this connection. Called on the connection's
-  /// executor. Subscribe with a request whose reply count is the number of
-  /// channels (one confirmation each).
-  void set_push_handler(std::function<void(reply&&)> handler) { impl_->set_push_handler(std::move(handler)); }
+  /// `["pmessage", pattern, channel, payload]`, `["smessage", channel,
+  /// payload]`) after a `SUBSCRIBE` / `PSUBSCRIBE` / `SSUBSCRIBE` request on
+  /// this connection. Called on the connection's executor. Subscribe with a
+  /// request whose reply count is the number of channels (one confirmation
+  /// each).
+  ///
+  /// `also` (optional) names further replies that are pushes rather than
+  /// replies to a request: it is asked about every other reply, in arrival
+  /// order, and those it accepts go to `handler` (a cluster node's own
+  /// `sunsubscribe`, for instance, see `detail::sunsubscribe_tracker`).
+  void set_push_handler(std::function<void(reply&&)> handler, std::function<bool(const reply&)> also = {}) {
+    impl_->set_push_handler(std::move(handler), std::move(also));
+  }
 
   /// Closes now. Pending requests complete with `connection_closed` or
   /// `connection_lost`, a pending connect with `operation_aborted`; their

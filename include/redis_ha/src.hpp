@@ -7,7 +7,7 @@
 /// file that includes redis-ha (or link `redis_ha::redis_ha_compiled`,
 /// which does both). It compiles the non-template code once and explicitly
 /// instantiates the default types (`client`, `connection`, `sentinel`,
-/// `subscriber`, `cluster_client`, `sync_client`, `sync_subscriber`), which the headers
+/// `subscriber`, `cluster_client`, `cluster_subscriber`, `sync_client`, `sync_subscriber`), which the headers
 /// declare `extern template`. Define `REDIS_HA_HAS_TLS` here (and link
 /// OpenSSL) to compile in TLS for the default stream.
 
@@ -20,6 +20,7 @@
 #include <redis_ha/impl/any_stream.ipp>
 #include <redis_ha/impl/client.ipp>
 #include <redis_ha/impl/cluster_client.ipp>
+#include <redis_ha/impl/cluster_subscriber.ipp>
 #include <redis_ha/impl/subscriber.ipp>
 #include <redis_ha/impl/sync_client.ipp>
 #if defined(REDIS_HA_HAS_TLS)
@@ -34,6 +35,7 @@ template class detail::connection_impl<any_stream>;
 template class basic_connection<any_stream>;
 template struct detail::client_ops<any_stream>;
 template struct detail::cluster_ops<any_stream>;
+template struct detail::cluster_subscriber_ops<any_stream>;
 template struct detail::subscriber_ops<any_stream>;
 template class basic_sentinel<any_stream>;
 

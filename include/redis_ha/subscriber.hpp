@@ -44,9 +44,10 @@ struct subscriber_ops {
   static executor_type executor(const impl_type& impl);
   static void set_message_handler(impl_type& impl, std::function<void(const message&)> h);
   static void set_event_handler(impl_type& impl, std::function<void(const subscriber_event&)> h);
-  static void change(impl_type& impl, bool pattern, bool add, std::vector<std::string> names);
+  static void change(impl_type& impl, subscription_kind kind, bool add, std::vector<std::string> names);
   static const std::set<std::string>& channels(const impl_type& impl);
   static const std::set<std::string>& patterns(const impl_type& impl);
+  static const std::set<std::string>& shard_channels(const impl_type& impl);
   static bool subscribed(const impl_type& impl);
   static std::optional<address> node(const impl_type& impl);
   static const subscriber_stats& stats(const impl_type& impl);
@@ -61,9 +62,9 @@ struct subscriber_ops {
 ///   direct mode the `addresses` in turn, following a replica's `ROLE` to
 ///   its master (`follow_master`). `ROLE` is checked on every connection,
 ///   pipelined with the subscriptions (one round trip).
-/// - **Desired state**: `subscribe`, `psubscribe`, `unsubscribe` and
-///   `punsubscribe` record the channels and patterns wanted; while
-///   connected, the command is sent at once. Every new connection subscribes
+/// - **Desired state**: `subscribe`, `psubscribe`, `ssubscribe` and their
+///   `unsubscribe` counterparts record the channels, patterns and sharded
+///   channels wanted; while connected, the command is sent at once. Every new connection subscribes
 ///   to the whole recorded set.
 /// - **Reconnection**: on connection loss (including `CLIENT KILL`), a failed
 ///   health check (`connection_config::health_check_interval` /
@@ -163,47 +164,80 @@ class basic_subscriber {
   }
 
   /// Subscribes to a channel (kept across reconnections).
-  void subscribe(std::string_view channel) { ops::change(*impl_, false, true, {std::string(channel)}); }
+  void subscribe(std::string_view channel) { change(subscription_kind::channel, true, {channel}); }
   /// Subscribes to channels.
-  void subscribe(std::initializer_list<std::string_view> channels) { ops::change(*impl_, false, true, to_vector(channels)); }
+  void subscribe(std::initializer_list<std::string_view> channels) {
+    change(subscription_kind::channel, true, channels);
+  }
   /// Subscribes to channels given as a range of strings.
   template <class Range, if_range<Range> = 0>
   void subscribe(const Range& channels) {
-    ops::change(*impl_, false, true, to_vector(channels));
+    change(subscription_kind::channel, true, channels);
   }
 
   /// Subscribes to a glob-style pattern (`PSUBSCRIBE`).
-  void psubscribe(std::string_view pattern) { ops::change(*impl_, true, true, {std::string(pattern)}); }
+  void psubscribe(std::string_view pattern) { change(subscription_kind::pattern, true, {pattern}); }
   /// Subscribes to patterns.
-  void psubscribe(std::initializer_list<std::string_view> patterns) { ops::change(*impl_, true, true, to_vector(patterns)); }
+  void psubscribe(std::initializer_list<std::string_view> patterns) {
+    change(subscription_kind::pattern, true, patterns);
+  }
   /// Subscribes to patterns given as a range of strings.
   template <class Range, if_range<Range> = 0>
   void psubscribe(const Range& patterns) {
-    ops::change(*impl_, true, true, to_vector(patterns));
+    change(subscription_kind::pattern, true, patterns);
+  }
+
+  /// Subscribes to a sharded channel (`SSUBSCRIBE`, Redis 7 or Valkey 7+),
+  /// which receives what `SPUBLISH` sends to it. On a cluster, use
+  /// `basic_cluster_subscriber`, which subscribes on the node owning each
+  /// channel's slot; here every sharded channel is subscribed on the one
+  /// node this subscriber follows, and a node that answers `-MOVED` reports
+  /// `subscribe_failed`.
+  void ssubscribe(std::string_view channel) { change(subscription_kind::shard_channel, true, {channel}); }
+  /// Subscribes to sharded channels.
+  void ssubscribe(std::initializer_list<std::string_view> channels) {
+    change(subscription_kind::shard_channel, true, channels);
+  }
+  /// Subscribes to sharded channels given as a range of strings.
+  template <class Range, if_range<Range> = 0>
+  void ssubscribe(const Range& channels) {
+    change(subscription_kind::shard_channel, true, channels);
   }
 
   /// Unsubscribes from a channel.
-  void unsubscribe(std::string_view channel) { ops::change(*impl_, false, false, {std::string(channel)}); }
+  void unsubscribe(std::string_view channel) { change(subscription_kind::channel, false, {channel}); }
   /// Unsubscribes from channels.
   void unsubscribe(std::initializer_list<std::string_view> channels) {
-    ops::change(*impl_, false, false, to_vector(channels));
+    change(subscription_kind::channel, false, channels);
   }
   /// Unsubscribes from channels given as a range of strings.
   template <class Range, if_range<Range> = 0>
   void unsubscribe(const Range& channels) {
-    ops::change(*impl_, false, false, to_vector(channels));
+    change(subscription_kind::channel, false, channels);
   }
 
   /// Unsubscribes from a pattern.
-  void punsubscribe(std::string_view pattern) { ops::change(*impl_, true, false, {std::string(pattern)}); }
+  void punsubscribe(std::string_view pattern) { change(subscription_kind::pattern, false, {pattern}); }
   /// Unsubscribes from patterns.
   void punsubscribe(std::initializer_list<std::string_view> patterns) {
-    ops::change(*impl_, true, false, to_vector(patterns));
+    change(subscription_kind::pattern, false, patterns);
   }
   /// Unsubscribes from patterns given as a range of strings.
   template <class Range, if_range<Range> = 0>
   void punsubscribe(const Range& patterns) {
-    ops::change(*impl_, true, false, to_vector(patterns));
+    change(subscription_kind::pattern, false, patterns);
+  }
+
+  /// Unsubscribes from a sharded channel.
+  void sunsubscribe(std::string_view channel) { change(subscription_kind::shard_channel, false, {channel}); }
+  /// Unsubscribes from sharded channels.
+  void sunsubscribe(std::initializer_list<std::string_view> channels) {
+    change(subscription_kind::shard_channel, false, channels);
+  }
+  /// Unsubscribes from sharded channels given as a range of strings.
+  template <class Range, if_range<Range> = 0>
+  void sunsubscribe(const Range& channels) {
+    change(subscription_kind::shard_channel, false, channels);
   }
 
   /// Stops: closes the connections; no handler is called afterwards.
@@ -213,6 +247,9 @@ class basic_subscriber {
   const std::set<std::string>& channels() const noexcept { return ops::channels(*impl_); }
   /// The patterns subscribed to.
   const std::set<std::string>& patterns() const noexcept { return ops::patterns(*impl_); }
+  /// The sharded channels subscribed to (less those a cluster node ended
+  /// with `sunsubscribe`: a `shard_moved` event each).
+  const std::set<std::string>& shard_channels() const noexcept { return ops::shard_channels(*impl_); }
   /// True while a connection is up on which every channel and pattern
   /// recorded when it connected was confirmed.
   bool subscribed() const noexcept { return ops::subscribed(*impl_); }
@@ -223,10 +260,13 @@ class basic_subscriber {
 
  private:
   template <class Range>
-  static std::vector<std::string> to_vector(const Range& names) {
-    std::vector<std::string> out;
-    for (const auto& n : names) out.emplace_back(std::string_view(n));
-    return out;
+  void change(subscription_kind kind, bool add, const Range& names) {
+    std::vector<std::string> v;
+    for (const auto& n : names) v.emplace_back(std::string_view(n));
+    ops::change(*impl_, kind, add, std::move(v));
+  }
+  void change(subscription_kind kind, bool add, std::initializer_list<std::string_view> names) {
+    change<std::initializer_list<std::string_view>>(kind, add, names);
   }
 
   std::shared_ptr<impl_type> impl_;

@@ -13,6 +13,13 @@
 
 namespace redis_ha {
 
+/// The three Pub/Sub namespaces a subscriber can join.
+enum class subscription_kind {
+  channel,        ///< `SUBSCRIBE`: a channel
+  pattern,        ///< `PSUBSCRIBE`: a glob-style pattern
+  shard_channel,  ///< `SSUBSCRIBE`: a sharded channel (Redis 7), served by the node owning its slot
+};
+
 /// One Pub/Sub message.
 struct message {
   /// The channel it was published to.
@@ -21,6 +28,8 @@ struct message {
   std::string pattern;
   /// The published payload.
   std::string payload;
+  /// True for a message of a sharded channel (`ssubscribe`, `SPUBLISH`).
+  bool sharded = false;
 };
 
 /// Counters of a subscriber.
@@ -54,7 +63,8 @@ struct subscriber_event {
     subscribed,        ///< every channel and pattern is confirmed on `node`; `deaf` is set after a loss
     lost,              ///< the working subscription on `node` was lost (`ec`, `detail` say why)
     attempt_failed,    ///< resolving, connecting or `ROLE` failed (`ec`, `detail`); retried after a backoff
-    subscribe_failed,  ///< the server refused a (P)SUBSCRIBE (`detail`: its error reply, e.g. `NOPERM ...`)
+    subscribe_failed,  ///< the server refused a (P|S)SUBSCRIBE (`channel`; `detail`: its error reply, e.g. `NOPERM ...`)
+    shard_moved,       ///< the server ended the sharded subscription to `channel` (its slot left the node)
   };
   /// What happened.
   kind type = kind::subscribed;
@@ -66,6 +76,8 @@ struct subscriber_event {
   std::string detail;
   /// `subscribed` after a loss: how long the subscriber was deaf.
   std::chrono::milliseconds deaf{0};
+  /// `subscribe_failed`, `shard_moved`: the channel or pattern concerned.
+  std::string channel;
 };
 
 /// Name of a subscriber event kind ("subscribed", "lost", ...).
@@ -75,6 +87,7 @@ inline const char* to_string(subscriber_event::kind k) noexcept {
     case subscriber_event::kind::lost: return "lost";
     case subscriber_event::kind::attempt_failed: return "attempt_failed";
     case subscriber_event::kind::subscribe_failed: return "subscribe_failed";
+    case subscriber_event::kind::shard_moved: return "shard_moved";
   }
   return "unknown";
 }

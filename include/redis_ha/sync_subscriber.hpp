@@ -134,10 +134,18 @@ class basic_sync_subscriber {
   void psubscribe(std::initializer_list<std::string_view> patterns) {
     change(&subscriber::psubscribe, list(patterns));
   }
+  /// Subscribes to a sharded channel (`SSUBSCRIBE`; see `basic_subscriber::ssubscribe`).
+  void ssubscribe(std::string_view channel) { change(&subscriber::ssubscribe, {std::string(channel)}); }
+  /// Subscribes to sharded channels.
+  void ssubscribe(std::initializer_list<std::string_view> channels) {
+    change(&subscriber::ssubscribe, list(channels));
+  }
   /// Unsubscribes from a channel.
   void unsubscribe(std::string_view channel) { change(&subscriber::unsubscribe, {std::string(channel)}); }
   /// Unsubscribes from a pattern.
   void punsubscribe(std::string_view pattern) { change(&subscriber::punsubscribe, {std::string(pattern)}); }
+  /// Unsubscribes from a sharded channel.
+  void sunsubscribe(std::string_view channel) { change(&subscriber::sunsubscribe, {std::string(channel)}); }
 
   /// Waits for the next message, at most `timeout`; `std::nullopt` on a
   /// timeout or once the subscriber is closed.

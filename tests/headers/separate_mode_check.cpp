@@ -24,4 +24,12 @@
 #error "client.hpp / subscriber.hpp include their implementation in separate compilation"
 #endif
 
+#include <redis_ha/cluster_subscriber.hpp>
+
+// The cluster client and its subscriber likewise (cluster_ops, cluster_subscriber_ops).
+#if defined(REDIS_HA_DETAIL_CLUSTER_IMPL_HPP) || defined(REDIS_HA_DETAIL_CLUSTER_SUBSCRIBER_IMPL_HPP) || \
+    defined(REDIS_HA_DETAIL_SUBSCRIBER_IMPL_HPP) || defined(REDIS_HA_DETAIL_CONNECTION_IMPL_HPP)
+#error "cluster_client.hpp / cluster_subscriber.hpp include their implementation in separate compilation"
+#endif
+
 int redis_ha_separate_mode_check() { return 0; }

@@ -22,32 +22,17 @@ using redis_ha::test::test_cluster;
 
 namespace {
 
-// Short timeouts, so that a killed node is noticed quickly.
-connection_config fast_connection() {
-  connection_config c;
-  c.connect_timeout = 300ms;
-  c.health_check_interval = 300ms;
-  c.health_check_timeout = 300ms;
-  return c;
-}
-
-std::vector<address> nodes_of(test_cluster& c) {
-  std::vector<address> out;
-  for (auto p : c.ports()) out.push_back({"127.0.0.1", p});
-  return out;
-}
-
 cluster_config publisher_config(test_cluster& c) {
   cluster_config cfg;
-  cfg.seeds = nodes_of(c);
-  cfg.connection = fast_connection();
+  cfg.seeds = c.addresses();
+  cfg.connection = redis_ha::test::fast_cluster_connection();
   return cfg;
 }
 
 client_config subscriber_config(test_cluster& c) {
   client_config cfg;
-  cfg.addresses = nodes_of(c);
-  cfg.connection = fast_connection();
+  cfg.addresses = c.addresses();
+  cfg.connection = redis_ha::test::fast_cluster_connection();
   return cfg;
 }
 

@@ -32,10 +32,8 @@ namespace {
 
 cluster_config config_for(test_cluster& c) {
   cluster_config cfg;
-  for (auto p : c.ports()) cfg.seeds.push_back({"127.0.0.1", p});
-  cfg.connection.connect_timeout = 300ms;
-  cfg.connection.health_check_interval = 300ms;
-  cfg.connection.health_check_timeout = 300ms;
+  cfg.seeds = c.addresses();
+  cfg.connection = redis_ha::test::fast_cluster_connection();
   cfg.failover_budget = 10000ms;
   if (std::getenv("REDIS_HA_TEST_VERBOSE"))
     cfg.on_event = [](const client_event& ev) {

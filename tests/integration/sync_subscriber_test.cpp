@@ -103,6 +103,50 @@ TEST_CASE("sync_subscriber: next() returns messages in order and times out", "[p
   CHECK(sub.dropped() == 0);
 }
 
+TEST_CASE("sync_subscriber: sharded channels (SSUBSCRIBE) beside channels, and SUNSUBSCRIBE replies kept in order",
+          "[pubsub][sync]") {
+  redis_node server;
+  auto cfg = direct(server.port());
+  cfg.connection.health_check_interval = 100ms;  // PINGs that must meet their own PONGs
+  cfg.connection.health_check_timeout = 300ms;
+  sync_subscriber sub{cfg};
+  sub.ssubscribe({"orders", "news"});  // "news" as a sharded channel: a namespace of its own
+  sub.subscribe("news");
+  REQUIRE(sub.wait_subscribed(10s));
+  const auto spublish = [&](const std::string& ch, const std::string& payload) {
+    return redis_ha::test::command(server.port(), {"SPUBLISH", ch, payload}).integer;
+  };
+  CHECK(spublish("orders", "o1") == 1);
+  CHECK(publish(server.port(), "news", "classic") == 1);
+  CHECK(spublish("news", "sharded") == 1);
+  auto a = sub.next(5s);
+  auto b = sub.next(5s);
+  auto c = sub.next(5s);
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(c);
+  CHECK(a->channel == "orders");
+  CHECK(a->sharded);
+  CHECK(b->payload == "classic");
+  CHECK_FALSE(b->sharded);
+  CHECK(c->payload == "sharded");
+  CHECK(c->sharded);
+
+  // SUNSUBSCRIBE's replies have the shape of a node's own sunsubscribe:
+  // they must be taken as replies (a health check PING afterwards still
+  // matches its PONG) and the other subscriptions go on.
+  sub.sunsubscribe("orders");
+  CHECK(eventually([&] { return spublish("orders", "gone") == 0; }, 5s));
+  std::this_thread::sleep_for(600ms);  // several health checks after the SUNSUBSCRIBE
+  CHECK(spublish("news", "still") == 1);
+  auto still = next_on(sub, "news");
+  REQUIRE(still);
+  CHECK(still->payload == "still");
+  CHECK(sub.subscribed());
+  CHECK(sub.stats().connects == 1);
+  CHECK(sub.stats().reconnects == 0);
+}
+
 TEST_CASE("sync_subscriber: a full queue drops the oldest messages", "[pubsub][sync]") {
   redis_node server;
   sync_subscriber sub{direct(server.port()), 3};

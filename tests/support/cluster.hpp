@@ -27,6 +27,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <redis_ha/address.hpp>
+#include <redis_ha/connection_config.hpp>
 
 #include "support/eventually.hpp"
 #include "support/process.hpp"
@@ -38,6 +40,16 @@
 #endif
 
 namespace redis_ha::test {
+
+/// Connection settings for the clients of a test cluster: a killed or hung
+/// node is noticed within about 300 ms.
+inline redis_ha::connection_config fast_cluster_connection() {
+  redis_ha::connection_config c;
+  c.connect_timeout = std::chrono::milliseconds(300);
+  c.health_check_interval = std::chrono::milliseconds(300);
+  c.health_check_timeout = std::chrono::milliseconds(300);
+  return c;
+}
 
 /// Options of a test cluster.
 struct cluster_options {
@@ -76,6 +88,12 @@ class test_cluster {
   /// All nodes (index stays the same across kill/restart).
   std::vector<std::unique_ptr<redis_node>>& nodes() { return nodes_; }
   redis_node& node(std::size_t i) { return *nodes_.at(i); }
+  /// Every node's address (seeds, or a direct-mode subscriber's addresses).
+  std::vector<redis_ha::address> addresses() const {
+    std::vector<redis_ha::address> out;
+    for (auto p : ports()) out.push_back({"127.0.0.1", p});
+    return out;
+  }
   std::vector<std::uint16_t> ports() const {
     std::vector<std::uint16_t> v;
     for (auto& n : nodes_) v.push_back(n->port());

@@ -1,5 +1,6 @@
 // Sans-I/O parts of the subscriber and of durable writes: the wanted set of
-// channels and patterns, the commands that change it, the decoding of pushed
+// channels, patterns and sharded channels, the commands that change it, a
+// server's own sunsubscribe told from replies, the deaf time, the decoding of pushed
 // messages (hostile shapes included), and the replies WAIT/ROLE add to a
 // durable write. No sockets.
 #include <redis_ha/detail/retry_policy.hpp>
@@ -20,7 +21,9 @@ using redis_ha::reply;
 using redis_ha::request;
 using redis_ha::response;
 using redis_ha::detail::parse_message;
+using redis_ha::detail::subscription_name;
 using redis_ha::detail::subscription_set;
+using kind = redis_ha::subscription_kind;
 using namespace std::chrono_literals;
 
 namespace {
@@ -40,27 +43,112 @@ std::string wire(std::initializer_list<std::vector<std::string>> commands) {
 TEST_CASE("subscription_set: a change yields one command per name that changed", "[pubsub][subscription_set]") {
   subscription_set s;
   CHECK(s.empty());
-  auto r = s.change(false, true, {"a", "b", "a"});
+  std::vector<subscription_name> changed;
+  auto r = s.change(kind::channel, true, {"a", "b", "a"}, &changed);
   CHECK(r.payload() == wire({{"SUBSCRIBE", "a"}, {"SUBSCRIBE", "b"}}));
-  CHECK(s.change(false, true, {"a"}).empty());  // already wanted: nothing to send
-  CHECK(s.change(true, true, {"n.*"}).payload() == wire({{"PSUBSCRIBE", "n.*"}}));
-  CHECK(s.change(false, false, {"zzz"}).empty());  // never wanted
-  CHECK(s.change(false, false, {"b"}).payload() == wire({{"UNSUBSCRIBE", "b"}}));
-  CHECK(s.change(true, false, {"n.*"}).payload() == wire({{"PUNSUBSCRIBE", "n.*"}}));
+  REQUIRE(changed.size() == 2);  // in the order of the replies
+  CHECK(changed[0].name == "a");
+  CHECK(changed[1].name == "b");
+  CHECK(s.change(kind::channel, true, {"a"}).empty());  // already wanted: nothing to send
+  CHECK(s.change(kind::pattern, true, {"n.*"}).payload() == wire({{"PSUBSCRIBE", "n.*"}}));
+  CHECK(s.change(kind::shard_channel, true, {"{u}1"}).payload() == wire({{"SSUBSCRIBE", "{u}1"}}));
+  CHECK(s.change(kind::shard_channel, true, {"a"}).payload() == wire({{"SSUBSCRIBE", "a"}}));  // a namespace of its own
+  CHECK(s.change(kind::channel, false, {"zzz"}).empty());  // never wanted
+  CHECK(s.change(kind::channel, false, {"b"}).payload() == wire({{"UNSUBSCRIBE", "b"}}));
+  CHECK(s.change(kind::pattern, false, {"n.*"}).payload() == wire({{"PUNSUBSCRIBE", "n.*"}}));
+  CHECK(s.change(kind::shard_channel, false, {"a"}).payload() == wire({{"SUNSUBSCRIBE", "a"}}));
   CHECK(s.channels() == std::set<std::string>{"a"});
   CHECK(s.patterns().empty());
+  CHECK(s.shard_channels() == std::set<std::string>{"{u}1"});
+  CHECK(s.size() == 2);
+  CHECK(s.forget(kind::shard_channel, "{u}1"));
+  CHECK_FALSE(s.forget(kind::shard_channel, "{u}1"));
+  CHECK(s.size() == 1);
   CHECK_FALSE(s.empty());
 }
 
-TEST_CASE("subscription_set: a new connection gets the whole set, channels then patterns", "[pubsub][subscription_set]") {
+TEST_CASE("subscription_set: a new connection gets the whole set, in reply order", "[pubsub][subscription_set]") {
   subscription_set s;
-  s.change(true, true, {"p1"});
-  s.change(false, true, {"c2", "c1"});
+  s.change(kind::pattern, true, {"p1"});
+  s.change(kind::shard_channel, true, {"s1"});
+  s.change(kind::channel, true, {"c2", "c1"});
   request r;
   r.push("ROLE");
-  s.push_all(r);
-  CHECK(r.payload() == wire({{"ROLE"}, {"SUBSCRIBE", "c1"}, {"SUBSCRIBE", "c2"}, {"PSUBSCRIBE", "p1"}}));
-  CHECK(r.expected_replies() == 4);
+  const auto order = s.push_all(r);
+  CHECK(r.payload() ==
+        wire({{"ROLE"}, {"SUBSCRIBE", "c1"}, {"SUBSCRIBE", "c2"}, {"PSUBSCRIBE", "p1"}, {"SSUBSCRIBE", "s1"}}));
+  CHECK(r.expected_replies() == 5);
+  REQUIRE(order.size() == 4);
+  CHECK(order[0].name == "c1");
+  CHECK(order[2].kind == kind::pattern);
+  CHECK(order[3].kind == kind::shard_channel);
+  CHECK(order[3].name == "s1");
+}
+
+TEST_CASE("sunsubscribe_tracker: the replies to the client's SUNSUBSCRIBEs, and the server's own", "[pubsub][hostile]") {
+  using redis_ha::detail::ended_shard_channel;
+  redis_ha::detail::sunsubscribe_tracker t;
+  const auto sun = [](const char* ch, long long n) { return arr({bulk("sunsubscribe"), bulk(ch), reply::integer(n)}); };
+  // Nothing asked: a cluster node's own sunsubscribe (the slot moved) is a push.
+  CHECK(t.unasked(sun("a", 0)));
+  CHECK(ended_shard_channel(sun("a", 0)) == std::string("a"));
+  // Asked twice for "a", once for "b": exactly that many replies are taken as replies.
+  t.sent("a");
+  t.sent("b");
+  t.sent("a");
+  CHECK(t.awaited() == 3);
+  CHECK_FALSE(t.unasked(sun("b", 2)));
+  CHECK(t.unasked(sun("b", 1)));  // a second one for b: the server's
+  CHECK_FALSE(t.unasked(sun("a", 1)));
+  CHECK_FALSE(t.unasked(sun("a", 0)));
+  CHECK(t.unasked(sun("a", 0)));
+  CHECK(t.awaited() == 0);
+  // An error reply to SUNSUBSCRIBE stops the wait for that channel.
+  t.sent("c");
+  t.refused("c");
+  t.refused("never-sent");
+  CHECK(t.awaited() == 0);
+  CHECK(t.unasked(sun("c", 0)));
+  // Anything else is left to the request queue (replies, other pushes, hostile shapes).
+  CHECK_FALSE(t.unasked(arr({bulk("unsubscribe"), bulk("a"), reply::integer(0)})));
+  CHECK_FALSE(t.unasked(arr({bulk("sunsubscribe"), reply::nil(), reply::integer(0)})));  // "none left": a reply
+  CHECK_FALSE(t.unasked(arr({bulk("sunsubscribe")})));
+  CHECK_FALSE(t.unasked(arr({reply::integer(1), bulk("a")})));
+  CHECK_FALSE(t.unasked(bulk("sunsubscribe")));
+  CHECK_FALSE(ended_shard_channel(arr({bulk("sunsubscribe"), reply::nil(), reply::integer(0)})));
+  CHECK_FALSE(ended_shard_channel(arr({bulk("smessage"), bulk("a"), bulk("x")})));
+}
+
+TEST_CASE("sunsubscribe_trackers: one per connection in use, the others forgotten", "[pubsub]") {
+  redis_ha::detail::sunsubscribe_trackers ts;
+  int c1 = 0, c2 = 0, c3 = 0;
+  auto t1 = ts.make(&c1, nullptr, nullptr);
+  CHECK(ts.of(&c1) == t1);
+  auto t2 = ts.make(&c2, &c1, nullptr);  // c1 is still subscribed
+  CHECK(ts.of(&c1) == t1);
+  CHECK(ts.of(&c2) == t2);
+  ts.make(&c3, &c2, nullptr);  // c1 is gone
+  CHECK(ts.of(&c1) == nullptr);
+  CHECK(ts.of(&c2) == t2);
+  CHECK(ts.of(&c3) != nullptr);
+}
+
+TEST_CASE("deaf_clock: the deaf time runs from the first loss to the confirmation", "[pubsub]") {
+  redis_ha::detail::deaf_clock d;
+  redis_ha::subscriber_stats st;
+  CHECK_FALSE(d.confirmed(st));  // a first subscription is not a reconnection
+  CHECK(st.connects == 1);
+  CHECK(st.reconnects == 0);
+  const auto t0 = std::chrono::steady_clock::now() - 300ms;
+  d.lost(t0);
+  d.lost();  // a later report of the same loss keeps the start
+  const auto deaf = d.confirmed(st);
+  REQUIRE(deaf);
+  CHECK(*deaf >= 300ms);
+  CHECK(st.reconnects == 1);
+  CHECK(st.max_deaf_ms == *deaf);
+  CHECK(st.total_deaf_ms == *deaf);
+  CHECK_FALSE(d.confirmed(st));
 }
 
 TEST_CASE("parse_message: message, pmessage and smessage", "[pubsub][parse_message]") {
@@ -76,8 +164,10 @@ TEST_CASE("parse_message: message, pmessage and smessage", "[pubsub][parse_messa
   CHECK(m->channel == "ch");
   CHECK(m->payload == "x");
 
+  CHECK_FALSE(m->sharded);
   m = parse_message(arr({bulk("smessage"), bulk("{s}"), bulk("y")}));
   REQUIRE(m);
+  CHECK(m->sharded);
   CHECK(m->channel == "{s}");
   CHECK(m->payload == "y");
 }

@@ -33,6 +33,7 @@
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -78,6 +79,16 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl<Stream>> {
   bool ready() const noexcept { return !closed_ && map_.covered() == cluster_slots && shards_.serving_ready(); }
   /// The verified master serving `slot`, if any.
   std::optional<address> master_for(int slot) const { return shards_.master_for(slot); }
+
+  /// The shard entry serving `slot`, -1 when none (what a cluster subscriber routes by).
+  int entry_for_slot(int slot) const { return shards_.for_slot(slot); }
+  /// The client of shard entry `i`; null when `i` is -1 or the entry is closed.
+  std::shared_ptr<client_impl<Stream>> entry_client(int i) const { return i >= 0 ? shards_.client(i) : nullptr; }
+  /// Asks for a new slot map (coalesced with the other signals of a burst, with backoff).
+  void refresh() { signal_refresh(); }
+  /// `f` runs after each change of which entry serves which slot (a map
+  /// read, a `-MOVED`), on the executor; it returns false to be removed.
+  void add_routing_listener(std::function<bool()> f) { listeners_.push_back(std::move(f)); }
 
   /// Makes the parts that call back into this object, then reads the first map.
   void start() {
@@ -163,6 +174,7 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl<Stream>> {
       cfg_.on_event(ev);
     }
     flush();
+    routing_changed();
     return true;
   }
 
@@ -170,6 +182,14 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl<Stream>> {
   void apply_moved(int slot, const address& target) {
     map_.moved(slot, target);
     shards_.moved(map_, slot, target);
+    routing_changed();
+  }
+
+  void routing_changed() {
+    auto listeners = std::move(listeners_);
+    listeners_.clear();
+    for (auto& f : listeners)
+      if (!closed_ && f()) listeners_.push_back(std::move(f));
   }
 
   // --- requests ---------------------------------------------------------------------
@@ -312,6 +332,7 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl<Stream>> {
   std::shared_ptr<cluster_map_reader<Stream>> reader_;
   std::shared_ptr<cluster_waiting<executor_type>> waiting_;
   cluster_map map_;
+  std::vector<std::function<bool()>> listeners_;  // routing listeners (cluster subscribers)
   bool closed_ = false;
   mutable cluster_stats stats_;
 };

@@ -118,9 +118,13 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     maybe_write();
   }
 
-  /// Installs the receiver of Pub/Sub messages (`message` / `pmessage`
-  /// arrays); without one, such a reply closes the connection as unexpected.
-  void set_push_handler(std::function<void(reply&&)> handler) { push_handler_ = std::move(handler); }
+  /// Installs the receiver of Pub/Sub messages (`message` / `pmessage` /
+  /// `smessage` arrays, and the replies `also` accepts); without one, such
+  /// a reply closes the connection as unexpected.
+  void set_push_handler(std::function<void(reply&&)> handler, std::function<bool(const reply&)> also) {
+    push_handler_ = std::move(handler);
+    push_also_ = std::move(also);
+  }
 
   template <class Handler>
   void add_close_waiter(Handler&& handler) {
@@ -260,7 +264,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
     reply r;
     while (reader_.next(r, ec)) {
       ++stats_.replies;
-      if (push_handler_ && is_push(r)) {
+      if (push_handler_ && (is_push(r) || (push_also_ && push_also_(r)))) {
         push_handler_(std::move(r));
         if (state_ == state::closed) return;
         continue;
@@ -378,6 +382,7 @@ class connection_impl : public std::enable_shared_from_this<connection_impl<Stre
   any_completion<std::error_code> connect_handler_;
   std::vector<any_completion<std::error_code>> close_waiters_;
   std::function<void(reply&&)> push_handler_;
+  std::function<bool(const reply&)> push_also_;
   std::error_code close_reason_;
   connection_stats stats_;
 

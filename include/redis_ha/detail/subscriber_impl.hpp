@@ -3,8 +3,8 @@
 
 /// @file
 /// The implementation of `basic_subscriber`: the HA core (`master_driver`)
-/// finds and verifies the master; this keeps the wanted channels and
-/// patterns, sends them with the `ROLE` of every new connection, delivers
+/// finds and verifies the master; this keeps the wanted channels, patterns
+/// and sharded channels, sends them with the `ROLE` of every new connection, delivers
 /// messages and measures the deaf time of each reconnection.
 ///
 /// Two ways to follow the master: a driver of its own (the subscriber made
@@ -80,6 +80,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
   const subscriber_stats& stats() const noexcept { return stats_; }
   const std::set<std::string>& channels() const noexcept { return wanted_.channels(); }
   const std::set<std::string>& patterns() const noexcept { return wanted_.patterns(); }
+  const std::set<std::string>& shard_channels() const noexcept { return wanted_.shard_channels(); }
   bool subscribed() const noexcept { return conn_ && conn_->is_open(); }
   std::optional<address> node() const {
     if (subscribed()) return node_;
@@ -99,19 +100,27 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
     });
   }
 
-  void change(bool pattern, bool add, std::vector<std::string> names) {
+  void change(subscription_kind kind, bool add, std::vector<std::string> names) {
     if (closed_) return;
-    const request req = wanted_.change(pattern, add, std::move(names));
+    auto changed = std::make_shared<std::vector<subscription_name>>();
+    const request req = wanted_.change(kind, add, std::move(names), changed.get());
     if (req.empty()) return;
+    const bool sunsubscribe = kind == subscription_kind::shard_channel && !add;
     // The subscribed connection and one being verified (which got the whole
     // set before this change) both need it; a later connection gets the set.
     for (auto* c : {&conn_, &verifying_}) {
       if (!*c || !(*c)->is_open()) continue;
+      auto tracker = sunsubscribe ? trackers_.of(c->get()) : nullptr;
+      if (tracker)
+        for (const auto& n : *changed) tracker->sent(n.name);
       std::weak_ptr<subscriber_impl> weak = this->shared_from_this();
-      (*c)->async_exec(req, [weak, conn = *c](std::error_code ec, response resp) {
+      (*c)->async_exec(req, [weak, conn = *c, changed, tracker](std::error_code ec, response resp) {
+        if (tracker)
+          for (std::size_t i = 0; i < resp.size() && i < changed->size(); ++i)
+            if (resp[i].is_error()) tracker->refused((*changed)[i].name);
         auto self = weak.lock();
         if (!self || self->closed_ || ec || conn != self->conn_) return;  // losses: the HA core sees them
-        self->report_refusals(resp, 0);
+        self->report_refusals(resp, 0, *changed);
       });
     }
   }
@@ -133,7 +142,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
   const redis_ha::logger& log() const noexcept { return cfg_.connection.logger; }
 
   void emit(subscriber_event::kind k, const address& node, std::error_code ec = {}, std::string detail = {},
-            std::chrono::milliseconds deaf = {}) {
+            std::chrono::milliseconds deaf = {}, std::string channel = {}) {
     if (!on_event_) return;
     subscriber_event ev;
     ev.type = k;
@@ -141,6 +150,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
     ev.ec = ec;
     ev.detail = std::move(detail);
     ev.deaf = deaf;
+    ev.channel = std::move(channel);
     auto handler = on_event_;  // the handler may replace itself
     handler(ev);
   }
@@ -149,15 +159,18 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
 
   void prepare(connection_type& conn) override {
     std::weak_ptr<subscriber_impl> weak = this->shared_from_this();
-    conn.set_push_handler([weak](reply&& r) {
-      if (auto self = weak.lock()) self->on_push(r);
-    });
+    auto tracker = trackers_.make(&conn, conn_.get(), verifying_.get());
+    conn.set_push_handler(
+        [weak](reply&& r) {
+          if (auto self = weak.lock()) self->on_push(r);
+        },
+        [tracker](const reply& r) { return tracker->unasked(r); });
   }
 
   // ROLE, then every subscription, in one write: ROLE runs before the
   // connection enters subscriber mode (where it would be refused).
   void verify_request(const std::shared_ptr<connection_type>& conn, request& req) override {
-    wanted_.push_all(req);
+    verify_order_ = wanted_.push_all(req);
     verifying_ = conn;
   }
 
@@ -165,38 +178,30 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
                 const response& verify) override {
     conn_id_ = id;
     if (verifying_ == conn) verifying_.reset();
-    adopt(conn, node, verify, driver_->own_commands());
+    adopt(conn, node, verify, driver_->own_commands(), verify_order_);
     driver_->drop_retired();  // make before break: the old connection delivered until now
   }
 
   // `conn` to `node` confirmed the subscriptions (`verify`'s replies from `first`).
   void adopt(const std::shared_ptr<connection_type>& conn, const address& node, const response& verify,
-             std::size_t first) {
+             std::size_t first, const std::vector<subscription_name>& order) {
     conn_ = conn;
     node_ = node;
     suspect_at_.reset();
-    ++stats_.connects;
-    std::chrono::milliseconds deaf{0};
-    if (lost_pending_) {
-      lost_pending_ = false;
-      deaf = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - lost_at_);
-      ++stats_.reconnects;
-      stats_.last_deaf_ms = deaf;
-      stats_.max_deaf_ms = std::max(stats_.max_deaf_ms, deaf);
-      stats_.total_deaf_ms += deaf;
-      log().log(log_level::warning,
-                "redis_ha: subscriber: {} channel(s) and {} pattern(s) re-subscribed on {} after {} ms",
-                wanted_.channels().size(), wanted_.patterns().size(), node.to_string(), deaf.count());
+    const auto deaf = deaf_.confirmed(stats_);
+    if (deaf) {
+      log().log(log_level::warning, "redis_ha: subscriber: {} subscription(s) re-established on {} after {} ms",
+                wanted_.size(), node.to_string(), deaf->count());
     } else {
       log().log(log_level::info, "redis_ha: subscriber: subscribed on {}", node.to_string());
     }
-    report_refusals(verify, first);
-    emit(subscriber_event::kind::subscribed, node, {}, {}, deaf);
+    report_refusals(verify, first, order);
+    emit(subscriber_event::kind::subscribed, node, {}, {}, deaf.value_or(std::chrono::milliseconds(0)));
   }
 
   void on_unready(std::uint64_t id) override {
     if (id != conn_id_) return;
-    mark_lost(suspect_at_);
+    deaf_.lost(suspect_at_);
     conn_.reset();
     conn_id_ = 0;
   }
@@ -206,7 +211,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
     switch (ev.type) {
       case k::master_lost:
       case k::reconnecting:
-        mark_lost(suspect_at_);
+        deaf_.lost(suspect_at_);
         emit(subscriber_event::kind::lost, ev.node, ev.ec, ev.detail);
         break;
       case k::resolve_failed:
@@ -230,7 +235,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
     if (conn_ && conn_->is_open()) {
       // The master moved while this subscription was up: it is deaf to the
       // new master since the core lost the old one (or since now).
-      mark_lost(since);
+      deaf_.lost(since);
       begin_settling();
       emit(subscriber_event::kind::lost, node_, {}, "the master moved to " + node.to_string());
     }
@@ -275,8 +280,8 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
       if (ec) return self->attempt_failed(node, ec, ec.message());
       request r;
       r.push("ROLE");
-      self->wanted_.push_all(r);
-      c->async_exec(r, [weak, c, node, attempt](std::error_code ec, response resp) {
+      auto order = self->wanted_.push_all(r);
+      c->async_exec(r, [weak, c, node, attempt, order = std::move(order)](std::error_code ec, response resp) {
         auto self = weak.lock();
         if (!self || self->closed_ || attempt != self->attempt_) return c->close();
         if (!ec && resp.empty()) ec = error::protocol_error;
@@ -287,16 +292,17 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
           return self->attempt_failed(node, make_error_code(error::not_master),
                                       "ROLE answered " + resp[0].to_string() + ", not master");
         }
-        self->confirmed(c, node, resp);
+        self->confirmed(c, node, resp, order);
       });
     });
   }
 
-  void confirmed(const std::shared_ptr<connection_type>& c, const address& node, const response& resp) {
+  void confirmed(const std::shared_ptr<connection_type>& c, const address& node, const response& resp,
+                 const std::vector<subscription_name>& order) {
     auto old = std::move(conn_);
     verifying_.reset();
     backoff_.reset();
-    adopt(c, node, resp, 1);
+    adopt(c, node, resp, 1, order);
     if (old && old != c) old->close();  // make before break
     end_settling();
     std::weak_ptr<subscriber_impl> weak = this->shared_from_this();
@@ -304,7 +310,7 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
       auto self = weak.lock();
       if (!self || self->closed_ || self->conn_ != c) return;
       self->conn_.reset();
-      self->mark_lost(self->suspect_at_.value_or(steady::now()));
+      self->deaf_.lost(self->suspect_at_.value_or(steady::now()));
       self->begin_settling();  // from now on the client's PUBLISHes would miss this process
       self->emit(subscriber_event::kind::lost, self->node_, why, why.message());
       if (self->target_) self->retry_after(std::chrono::milliseconds(0));
@@ -350,6 +356,13 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
 
   void on_push(const reply& r) {
     if (closed_) return;
+    if (auto ch = ended_shard_channel(r)) {
+      // A cluster node's own sunsubscribe: the slot left it, the subscription ended.
+      if (!wanted_.forget(subscription_kind::shard_channel, *ch)) return;
+      log().log(log_level::warning, "redis_ha: subscriber: {} ended the sharded subscription to {} (its slot moved)",
+                node_.to_string(), *ch);
+      return emit(subscriber_event::kind::shard_moved, node_, {}, "the slot moved", {}, *ch);
+    }
     auto m = parse_message(r);
     if (!m) return;
     ++stats_.messages;
@@ -359,21 +372,16 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
     }
   }
 
-  void report_refusals(const response& resp, std::size_t first) {
+  // The error replies among `resp`'s from `first` on, for the subscriptions `order` names.
+  void report_refusals(const response& resp, std::size_t first, const std::vector<subscription_name>& order) {
     for (std::size_t i = first; i < resp.size(); ++i) {
       if (!resp[i].is_error()) continue;
-      log().log(log_level::error, "redis_ha: subscriber: {} refused a subscription: {}", node_.to_string(),
-                resp[i].error_message());
+      std::string name = i - first < order.size() ? order[i - first].name : std::string();
+      log().log(log_level::error, "redis_ha: subscriber: {} refused the subscription to {}: {}", node_.to_string(),
+                name, resp[i].error_message());
       emit(subscriber_event::kind::subscribe_failed, node_, make_error_code(error::server_error),
-           std::string(resp[i].error_message()));
+           std::string(resp[i].error_message()), {}, std::move(name));
     }
-  }
-
-  // The subscription stopped working at `since` (default: now).
-  void mark_lost(std::optional<steady::time_point> since = std::nullopt) {
-    if (lost_pending_) return;  // a reconnection already in progress keeps its start
-    lost_pending_ = true;
-    lost_at_ = since.value_or(steady::now());
   }
 
   executor_type ex_;
@@ -397,10 +405,11 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
   std::shared_ptr<connection_type> conn_;       // subscribed
   std::uint64_t conn_id_ = 0;
   std::shared_ptr<connection_type> verifying_;  // got the whole set, not confirmed yet
+  std::vector<subscription_name> verify_order_;  // what verifying_ got, in reply order
+  sunsubscribe_trackers trackers_;  // a cluster node's own sunsubscribe told from replies, per connection
   address node_{"", 0};
   bool closed_ = false;
-  bool lost_pending_ = false;
-  steady::time_point lost_at_{};
+  deaf_clock deaf_;
   subscriber_stats stats_;
 };
 

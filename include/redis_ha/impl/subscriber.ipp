@@ -54,8 +54,9 @@ void subscriber_ops<Stream>::set_event_handler(impl_type& impl, std::function<vo
 }
 
 template <class Stream>
-void subscriber_ops<Stream>::change(impl_type& impl, bool pattern, bool add, std::vector<std::string> names) {
-  impl.change(pattern, add, std::move(names));
+void subscriber_ops<Stream>::change(impl_type& impl, subscription_kind kind, bool add,
+                                    std::vector<std::string> names) {
+  impl.change(kind, add, std::move(names));
 }
 
 template <class Stream>
@@ -66,6 +67,11 @@ const std::set<std::string>& subscriber_ops<Stream>::channels(const impl_type& i
 template <class Stream>
 const std::set<std::string>& subscriber_ops<Stream>::patterns(const impl_type& impl) {
   return impl.patterns();
+}
+
+template <class Stream>
+const std::set<std::string>& subscriber_ops<Stream>::shard_channels(const impl_type& impl) {
+  return impl.shard_channels();
 }
 
 template <class Stream>
