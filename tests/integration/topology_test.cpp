@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "support/eventually.hpp"
 #include "support/info.hpp"
 #include "support/topology.hpp"
 
@@ -99,7 +100,15 @@ TEST_CASE("topology with requirepass protects data nodes and configures sentinel
     CHECK_THROWS_WITH(command(port, {"PING"}), Contains("NOAUTH"));
     CHECK(command(port, {"PING"}, "pw").str == "PONG");
   }
-  const auto replicas = topo.sentinel(0).command({"SENTINEL", "REPLICAS", "secured"});
-  REQUIRE(replicas.elements.size() == 2);
-  for (const auto& r : replicas.elements) CHECK(r.field("master-link-status") == "ok");
+  // The sentinel learns the replicas (and their link) through the master's
+  // INFO: on a loaded machine that can come a little after the topology is up.
+  CHECK(eventually(
+      [&] {
+        const auto replicas = topo.sentinel(0).command({"SENTINEL", "REPLICAS", "secured"});
+        if (replicas.elements.size() != 2) return false;
+        for (const auto& r : replicas.elements)
+          if (r.field("master-link-status") != "ok") return false;
+        return true;
+      },
+      std::chrono::seconds(15)));
 }
