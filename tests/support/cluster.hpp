@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -57,6 +58,9 @@ struct cluster_options {
   int replicas_per_master = 1;
   int node_timeout_ms = 1000;
   std::vector<std::string> extra_config{};
+  /// When set: more configuration lines for each node, asked once per node
+  /// in creation order (e.g. a TLS port of its own).
+  std::function<std::vector<std::string>()> node_config{};
 };
 
 /// One node as CLUSTER NODES reports it.
@@ -295,6 +299,8 @@ class test_cluster {
                       // The bus port is given: port + 10000 would overflow for ephemeral ports.
                       fmt::format("cluster-port {}", free_port())};
     o.extra_config.insert(o.extra_config.end(), options_.extra_config.begin(), options_.extra_config.end());
+    if (options_.node_config)
+      for (auto& line : options_.node_config()) o.extra_config.push_back(std::move(line));
     return o;
   }
 

@@ -236,6 +236,32 @@ TEST_CASE("CLUSTER SHARDS: unknown endpoint, empty shards, several ranges", "[cl
   CHECK(m.master_for(1).host == "10.9.9.9");  // the node asked stands for an unknown endpoint
 }
 
+TEST_CASE("CLUSTER SHARDS: a TLS client takes tls-port, a plaintext one port", "[cluster][tls]") {
+  const auto both = [](std::string id, int port, int tls_port, std::string role) {
+    return arr({str("id"), str(id), str("port"), num(port), str("tls-port"), num(tls_port), str("ip"),
+                str("127.0.0.1"), str("endpoint"), str("127.0.0.1"), str("role"), str(role), str("health"),
+                str("online")});
+  };
+  const auto tls_only = arr({shard({num(0), num(16383)},
+                                   {arr({str("id"), str("a"), str("tls-port"), num(8000), str("endpoint"),
+                                         str("127.0.0.1"), str("role"), str("master")})})});
+  const auto dual = arr({shard({num(0), num(16383)}, {both("a", 7000, 8000, "master"), both("b", 7001, 8001, "replica")})});
+  cluster_map m;
+  std::string detail;
+  REQUIRE_FALSE(parse_cluster_shards(dual, from, m, detail, false));
+  CHECK(m.master_for(0) == address{"127.0.0.1", 7000});
+  REQUIRE_FALSE(parse_cluster_shards(dual, from, m, detail, true));
+  CHECK(m.master_for(0) == address{"127.0.0.1", 8000});
+  CHECK(m.shard_for(0)->replicas.at(0).addr.port == 8001);
+  REQUIRE_FALSE(parse_cluster_shards(tls_only, from, m, detail, true));
+  CHECK(m.master_for(0) == address{"127.0.0.1", 8000});
+  // The other kind of port only: refused, saying what to set.
+  CHECK(parse_cluster_shards(tls_only, from, m, detail, false) == error::cluster_map_invalid);
+  CHECK_THAT(detail, Catch::Matchers::Contains("only a tls-port: set connection.tls"));
+  CHECK(parse_cluster_shards(three_shards(), from, m, detail, true) == error::cluster_map_invalid);
+  CHECK_THAT(detail, Catch::Matchers::Contains("no valid tls-port"));
+}
+
 TEST_CASE("hostile or malformed slot maps are refused with a reason", "[cluster]") {
   cluster_map m;
   std::string detail;

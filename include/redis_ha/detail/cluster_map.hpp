@@ -182,9 +182,12 @@ inline cluster_redirect parse_redirect(const reply& r, const address& from) {
 }
 
 /// Parses the reply of `CLUSTER SHARDS` into `map`. `from`: the node asked
-/// (its host stands for an empty or unknown endpoint).
+/// (its host stands for an empty or unknown endpoint). A node may list a
+/// `port`, a `tls-port` or both: with `tls` the client connects with TLS
+/// and takes `tls-port`, else `port` (a node with only the other kind is
+/// an error that says so).
 inline std::error_code parse_cluster_shards(const reply& r, const address& from, cluster_map& map, std::string& detail,
-                                            const cluster_map_limits& lim = {}) {
+                                            bool tls = false, const cluster_map_limits& lim = {}) {
   auto bad = [&](std::string why) {
     detail = "CLUSTER SHARDS: " + std::move(why);
     return make_error_code(error::cluster_map_invalid);
@@ -219,13 +222,14 @@ inline std::error_code parse_cluster_shards(const reply& r, const address& from,
           if (!n.is_array() || n.size() % 2 != 0) return bad("a node is not a field/value array");
           cluster_node node;
           std::string ip, endpoint, role;
-          long long port = -1;
+          long long port = -1, tls_port = -1;
           for (std::size_t k = 0; k + 1 < n.size(); k += 2) {
             if (!n[k].is_string()) return bad("a node field name is not a string");
             const auto f = n[k].as_string();
             const auto& x = n[k + 1];
             if (x.is_string() && x.as_string().size() > lim.max_text) return bad("node field " + std::string(f) + " too long");
             if (f == "port" && x.is_integer()) port = x.as_integer();
+            else if (f == "tls-port" && x.is_integer()) tls_port = x.as_integer();
             else if (f == "id" && x.is_string()) node.id = std::string(x.as_string());
             else if (f == "ip" && x.is_string()) ip = std::string(x.as_string());
             else if (f == "endpoint" && x.is_string()) endpoint = std::string(x.as_string());
@@ -237,7 +241,14 @@ inline std::error_code parse_cluster_shards(const reply& r, const address& from,
                                              : cluster_node::health_state::failed;
             }
           }
-          if (port <= 0 || port > 65535) return bad("node " + node.id + " has no valid port");
+          if (tls) std::swap(port, tls_port);
+          if (port <= 0 || port > 65535) {
+            const bool other = tls_port > 0 && tls_port <= 65535;
+            return bad("node " + node.id + " has no valid " + (tls ? "tls-port" : "port") +
+                       (other ? std::string(tls ? " (only a plaintext port: TLS is on in connection.tls)"
+                                                : " (only a tls-port: set connection.tls)")
+                              : std::string()));
+          }
           std::string host = (!endpoint.empty() && endpoint != "?") ? endpoint : ip;
           if (host.empty() || host == "?") host = from.host;
           node.addr = address{host, static_cast<std::uint16_t>(port)};

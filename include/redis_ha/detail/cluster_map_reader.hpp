@@ -164,7 +164,8 @@ class cluster_map_reader : public std::enable_shared_from_this<cluster_map_reade
             self->map_read(std::move(m), node);
           });
         }
-        if (auto e = parse_cluster_shards(resp[0], node, m, detail)) return next(detail);
+        if (auto e = parse_cluster_shards(resp[0], node, m, detail, self->conn_cfg_.tls.enabled))
+          return next(detail);
         conn->close();
         self->map_read(std::move(m), node);
       });
