@@ -170,14 +170,6 @@ class client_impl : public std::enable_shared_from_this<client_impl<Stream>>, pr
   using pending_ptr = std::unique_ptr<pending>;
   using waiter = any_completion<std::error_code>;
 
-  // The data-node settings of the master connections: CLIENT CAPA redirect
-  // where it can only help (not on a replica kept for reads).
-  static connection_config master_connection_config(const client_config& c) {
-    auto d = c.connection;
-    d.redirect_capability = c.use_redirect && (!c.sentinel.sentinels.empty() || c.follow_master);
-    return d;
-  }
-
   void emit(client_event::kind k, const address& node, std::error_code ec = {}, std::string detail = {}) {
     if (!cfg_.on_event) return;
     client_event ev;

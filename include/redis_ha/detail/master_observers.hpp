@@ -78,6 +78,15 @@ struct master_follower {
   virtual bool settling() const { return false; }
 };
 
+/// The settings of the connection to the master: the client's, with
+/// Valkey's `CLIENT CAPA redirect` where a redirect can be followed (when
+/// the client finds the master through sentinels or follows ROLE).
+inline connection_config master_connection_config(const client_config& c) {
+  auto d = c.connection;
+  d.redirect_capability = c.use_redirect && (!c.sentinel.sentinels.empty() || c.follow_master);
+  return d;
+}
+
 /// The machine's settings from the client's configuration.
 inline master_fsm_config make_fsm_config(const client_config& cfg) {
   master_fsm_config f;

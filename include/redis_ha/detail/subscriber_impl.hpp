@@ -144,15 +144,8 @@ class subscriber_impl : public std::enable_shared_from_this<subscriber_impl<Stre
   void emit(subscriber_event::kind k, const address& node, std::error_code ec = {}, std::string detail = {},
             std::chrono::milliseconds deaf = {}, std::string channel = {}) {
     if (!on_event_) return;
-    subscriber_event ev;
-    ev.type = k;
-    ev.node = node;
-    ev.ec = ec;
-    ev.detail = std::move(detail);
-    ev.deaf = deaf;
-    ev.channel = std::move(channel);
     auto handler = on_event_;  // the handler may replace itself
-    handler(ev);
+    handler(subscriber_event{k, node, ec, std::move(detail), deaf, std::move(channel)});
   }
 
   // --- what the HA core says -----------------------------------------------------
