@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -122,23 +121,11 @@ class shard_pubsub {
   std::vector<subscriber_event> events_;
 };
 
-// One channel per master of the cluster (by its slot's master, as a node sees it).
-std::vector<std::string> one_channel_per_shard(test_cluster& c) {
-  std::map<std::size_t, std::string> by_master;
-  for (int i = 0; by_master.size() < 3 && i < 1000; ++i) {
-    std::string ch = "orders." + std::to_string(i);
-    by_master.emplace(c.master_of_slot(key_slot(ch)), ch);
-  }
-  std::vector<std::string> out;
-  for (auto& [m, ch] : by_master) out.push_back(ch);
-  REQUIRE(out.size() == 3);
-  return out;
-}
-
 // A channel per shard, subscribed, each heard once.
 std::vector<std::string> subscribed_on_every_shard(test_cluster& c, shard_pubsub& p) {
   REQUIRE(p.wait_ready());
-  const auto channels = one_channel_per_shard(c);
+  const auto channels = redis_ha::test::one_name_per_master(c, "orders.");
+  REQUIRE(channels.size() == 3);
   p.ssubscribe(channels);
   for (const auto& ch : channels) {
     INFO(ch);

@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <set>
 #include <thread>
 #include <string>
@@ -28,18 +27,6 @@ using redis_ha::test::eventually;
 using redis_ha::test::test_cluster;
 
 namespace {
-
-// One key per master, by the master of its slot.
-std::vector<std::string> one_key_per_shard(test_cluster& c) {
-  std::map<std::size_t, std::string> by_master;
-  for (int i = 0; by_master.size() < 3 && i < 1000; ++i) {
-    std::string k = "tls-key-" + std::to_string(i);
-    by_master.emplace(c.master_of_slot(key_slot(k)), k);
-  }
-  std::vector<std::string> out;
-  for (auto& [m, k] : by_master) out.push_back(k);
-  return out;
-}
 
 std::error_code set(sync_cluster_client& client, const std::string& key, const std::string& value) {
   request r;
@@ -75,7 +62,7 @@ TEST_CASE("cluster over TLS: the map's tls-ports, TLS on every connection, a mas
   sync_cluster_client client{cfg};
   REQUIRE(client.wait_ready(15000ms));
 
-  const auto keys = one_key_per_shard(c);
+  const auto keys = redis_ha::test::one_name_per_master(c, "tls-key-");
   REQUIRE(keys.size() == 3);
   for (const auto& k : keys) CHECK_FALSE(set(client, k, "v1"));
   // Every connection the client keeps is on a node's TLS port.

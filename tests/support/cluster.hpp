@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -30,6 +31,7 @@
 #include <fmt/format.h>
 #include <redis_ha/address.hpp>
 #include <redis_ha/connection_config.hpp>
+#include <redis_ha/detail/cluster_slot.hpp>
 
 #include "support/eventually.hpp"
 #include "support/process.hpp"
@@ -337,5 +339,20 @@ class test_cluster {
   int next_state_ = 0;
   std::vector<std::unique_ptr<redis_node>> nodes_;
 };
+
+/// One name per master (`prefix` and a number), chosen by the master
+/// serving its slot as a live node sees it: a key or sharded channel on
+/// every shard.
+inline std::vector<std::string> one_name_per_master(const test_cluster& c, const std::string& prefix,
+                                                    std::size_t masters = 3) {
+  std::map<std::size_t, std::string> by_master;
+  for (int i = 0; by_master.size() < masters && i < 10000; ++i) {
+    std::string name = prefix + std::to_string(i);
+    by_master.emplace(c.master_of_slot(redis_ha::detail::key_slot(name)), name);
+  }
+  std::vector<std::string> out;
+  for (auto& [m, name] : by_master) out.push_back(name);
+  return out;
+}
 
 }  // namespace redis_ha::test
