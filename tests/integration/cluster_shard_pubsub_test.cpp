@@ -172,7 +172,10 @@ TEST_CASE("cluster: a sharded subscription follows its shard through a master SI
   CHECK(p.delivered(channels[0], "after the kill"));
   // The other shards never moved.
   for (std::size_t i = 1; i < channels.size(); ++i) CHECK(p.delivered(channels[i], "after " + channels[i]));
-  CHECK(p.stats().reconnects >= 1);
+  // Three first subscriptions, then at least one more on the promoted
+  // replica (a reconnection of that shard's subscriber, or a new one when
+  // the new map made a new shard client).
+  CHECK(p.stats().connects >= 4);
 }
 
 TEST_CASE("cluster: a sharded subscription follows its slot to another shard", "[cluster][pubsub][migration]") {
